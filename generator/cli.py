@@ -1,0 +1,125 @@
+"""The `policy` command: parse arguments, call the library, print, map errors to exit codes.
+
+Exit codes: 0 success; 1 the sources (or other input) are invalid; 2 usage error or unreadable
+input. No traceback reaches the user for an expected failure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import Diagnostic, PolicyError, UsageError, ValidationFailed
+
+EXIT_INVALID = 1
+EXIT_USAGE = 2
+
+
+class _Date(click.ParamType):
+    name = "YYYY-MM-DD"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a date written YYYY-MM-DD", param, ctx)
+
+
+root_option = click.option(
+    "--root", type=click.Path(path_type=Path), default=Path("."), show_default=True,
+    help="The folder holding policy/ and exceptions/.")
+
+
+def _display(root: Path, path: str) -> str:
+    """A source path as the user can open it: relative to where they ran the command."""
+    return os.path.normpath(os.path.join(str(root), path)) + ("/" if path.endswith("/") else "")
+
+
+def _print_diagnostics(root: Path, diagnostics, *, err: bool = False) -> None:
+    for d in diagnostics:
+        shown = Diagnostic(_display(root, d.path), d.line, d.col, d.message, d.severity)
+        click.echo(shown.format(), err=err)
+
+
+def _summary(errors: int, warnings: int, files: int) -> str:
+    def n(count: int, word: str) -> str:
+        return f"{count} {word}{'' if count == 1 else 's'}"
+
+    if not errors and not warnings:
+        return f"policy check: {n(files, 'file')} checked, no problems found"
+    return f"policy check: {n(errors, 'error')}, {n(warnings, 'warning')} in {n(files, 'file')}"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="policy")
+def main() -> None:
+    """Policy-as-code for usage policies: check, publish and decide from YAML sources."""
+
+
+@main.command()
+@root_option
+@click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 1 when there are any).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text: one 'path:line:col: message' per line; json: a list of objects.")
+@click.option("--today", type=_Date(), default=None,
+              help="Evaluate date-based warnings (review dates) as of this date instead of today (UTC).")
+def check(root: Path, strict: bool, fmt: str, today: dt.date | None) -> None:
+    """Validate the policy sources and report every problem with its file, line and column."""
+    from .validate import check_root
+
+    result = _run(lambda: check_root(root, today=today))
+    errors, warnings = len(result.errors), len(result.warnings)
+    if fmt == "json":
+        items = [{"path": _display(root, d.path), "line": d.line, "column": d.col,
+                  "severity": d.severity, "message": d.message} for d in result.diagnostics]
+        click.echo(json.dumps({"ok": result.ok(strict), "errors": errors, "warnings": warnings,
+                               "files": result.files, "diagnostics": items}, indent=2))
+    else:
+        _print_diagnostics(root, result.diagnostics)
+        click.echo(_summary(errors, warnings, result.files))
+    if not result.ok(strict):
+        sys.exit(EXIT_INVALID)
+
+
+@main.group()
+def new() -> None:
+    """Create new source files from commented skeletons."""
+
+
+@new.command("exception")
+@click.argument("exception_id", metavar="ID")
+@root_option
+def new_exception_cmd(exception_id: str, root: Path) -> None:
+    """Write exceptions/ID.yaml: a draft to fill in, then check with `policy check`."""
+    from .scaffold import new_exception
+
+    path = _run(lambda: new_exception(root, exception_id))
+    click.echo(f"wrote {os.path.normpath(path)}: replace each TODO, then run 'policy check'")
+
+
+def _run(action):
+    """Call the library; turn its typed errors into messages and exit codes."""
+    try:
+        return action()
+    except ValidationFailed as exc:
+        root = Path(".")
+        _print_diagnostics(root, exc.diagnostics, err=True)
+        click.echo(f"policy: {len(exc.errors)} error(s); nothing was written", err=True)
+        sys.exit(EXIT_INVALID)
+    except UsageError as exc:
+        click.echo(f"policy: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    except PolicyError as exc:
+        click.echo(f"policy: {exc}", err=True)
+        sys.exit(EXIT_INVALID)
+    except OSError as exc:
+        click.echo(f"policy: cannot read {exc.filename or ''}: {exc.strerror or exc}", err=True)
+        sys.exit(EXIT_USAGE)

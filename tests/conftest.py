@@ -1,0 +1,52 @@
+"""Shared helpers: policy roots built from fixtures in temporary folders, and the CLI runner."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from generator.cli import main
+
+FIXTURES = Path(__file__).parent / "fixtures"
+REPO = Path(__file__).parent.parent
+
+
+def build_root(dest: Path, case: Path | None = None) -> Path:
+    """The minimal valid policy root, with a bad case's files laid over it.
+
+    A case folder holds the files that differ from the base, an optional DELETE file naming
+    paths to remove, and expected.txt (the exact output of `policy check`)."""
+    shutil.copytree(FIXTURES / "base", dest)
+    if case is not None:
+        for src in sorted(case.rglob("*")):
+            rel = src.relative_to(case)
+            if src.is_dir() or rel.name in ("expected.txt", "DELETE"):
+                continue
+            target = dest / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, target)
+        delete = case / "DELETE"
+        if delete.exists():
+            for line in delete.read_text().split():
+                shutil.rmtree(dest / line) if (dest / line).is_dir() else (dest / line).unlink()
+    return dest
+
+
+@pytest.fixture
+def root(tmp_path) -> Path:
+    return build_root(tmp_path / "root")
+
+
+@pytest.fixture
+def cli(monkeypatch):
+    """Run `policy ARGS` in a folder; returns click's Result (exit_code, output)."""
+
+    def run(args: list[str], cwd: Path | None = None, input: str | None = None):
+        if cwd is not None:
+            monkeypatch.chdir(cwd)
+        return CliRunner().invoke(main, args, input=input, catch_exceptions=False)
+
+    return run
