@@ -206,7 +206,7 @@ class _Builder:
             if not isinstance(key_node, ScalarNode):
                 self.fail(key_node, "a key must be a plain word such as 'title', not a list or mapping")
             key = key_node.value
-            if key_node.tag == _STR and key_node.style is None and key == "<<":
+            if key == "<<" and not key_node.style:
                 self.fail(key_node, "merge keys ('<<') are not supported; write the keys out")
             if key in out:
                 first = out.key_pos[key]

@@ -1,0 +1,148 @@
+"""`policy check` end to end: the example, generated bad input, warnings, formats, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO, build_root, FIXTURES
+from generator.errors import ValidationFailed
+from generator.load import MAX_FILE_BYTES
+from generator.validate import check_root, load_corpus
+
+
+def test_example_policy_in_the_repo_is_clean(cli):
+    result = cli(["check", "--strict", "--root", str(REPO), "--today", "2026-01-01"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().endswith("no problems found")
+
+
+def test_installed_command_runs_without_traceback(tmp_path):
+    exe = shutil.which("policy") or os.path.join(os.path.dirname(sys.executable), "policy")
+    ok = subprocess.run([exe, "check", "--root", str(REPO)], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    bad = subprocess.run([exe, "check", "--root", str(tmp_path / "missing")], capture_output=True, text=True)
+    assert bad.returncode == 2
+    assert "no such folder" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_oversized_file_is_refused(root, cli):
+    filler = "# " + "x" * 98 + "\n"
+    (root / "exceptions" / "gov.yaml").write_text(filler * (MAX_FILE_BYTES // 100 + 10))
+    result = cli(["check"], cwd=root)
+    assert result.exit_code == 1
+    assert result.output.startswith("exceptions/gov.yaml: file is too large (")
+    assert f"the limit is {MAX_FILE_BYTES:,}" in result.output
+
+
+def test_symlink_leading_outside_the_root_is_refused(root, tmp_path, cli):
+    outside = tmp_path / "outside.yaml"
+    shutil.copyfile(root / "exceptions" / "gov.yaml", outside)
+    (root / "exceptions" / "gov.yaml").unlink()
+    (root / "exceptions" / "gov.yaml").symlink_to(outside)
+    result = cli(["check"], cwd=root)
+    assert result.exit_code == 1
+    assert "exceptions/gov.yaml: this file is a link to a place outside the policy folder" in result.output
+
+
+def test_symlink_inside_the_root_is_followed(root, cli):
+    (root / "shared").mkdir()
+    shutil.move(root / "exceptions" / "gov.yaml", root / "shared" / "gov.yaml")
+    (root / "exceptions" / "gov.yaml").symlink_to(root / "shared" / "gov.yaml")
+    assert cli(["check"], cwd=root).exit_code == 0
+
+
+def test_unusable_arguments_exit_2(root, cli):
+    assert cli(["check", "--root", str(root / "nope")]).exit_code == 2
+    assert cli(["check", "--root", str(root / "policy" / "main.yaml")]).exit_code == 2
+    assert cli(["check", "--format", "xml", "--root", str(root)]).exit_code == 2
+    assert cli(["check", "--today", "2024-13-01", "--root", str(root)]).exit_code == 2
+    assert cli(["frobnicate"]).exit_code == 2
+
+
+def test_all_errors_across_files_are_collected_sorted_and_summarized(root, cli):
+    bad = FIXTURES / "bad"
+    shutil.copyfile(bad / "wrong-type" / "policy" / "models.yaml", root / "policy" / "models.yaml")
+    shutil.copyfile(bad / "invalid-date" / "exceptions" / "gov.yaml", root / "exceptions" / "gov.yaml")
+    (root / "exceptions" / "another.yaml").write_text((root / "exceptions" / "gov.yaml").read_text())
+    result = cli(["check"], cwd=root)
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines == [
+        "exceptions/another.yaml:4:12: 'effective' is '2024-13-01', which is not a real calendar date; "
+        "write a date that exists, as YYYY-MM-DD",
+        "exceptions/another.yaml:5:12: 'review_by' must be a date written YYYY-MM-DD (e.g. 2024-06-06), "
+        "not 'June 2030'",
+        "exceptions/gov.yaml:4:12: 'effective' is '2024-13-01', which is not a real calendar date; "
+        "write a date that exists, as YYYY-MM-DD",
+        "exceptions/gov.yaml:5:12: 'review_by' must be a date written YYYY-MM-DD (e.g. 2024-06-06), "
+        "not 'June 2030'",
+        "policy/models.yaml:4:10: 'asl' must be a whole number, not the text 'two'",
+        "policy check: 5 errors, 0 warnings in 4 files",
+    ]
+
+
+def test_paths_are_shown_relative_to_where_the_command_runs(root, cli, tmp_path):
+    (root / "policy" / "models.yaml").write_text("models: []\n")
+    result = cli(["check", "--root", "root"], cwd=tmp_path)
+    assert result.output.startswith("root/policy/models.yaml:1:9: 'models' is empty; list at least 1 item")
+
+
+def _draft(root, review_by="2030-06-26", status="draft"):
+    path = root / "exceptions" / "gov.yaml"
+    text = path.read_text().replace("status: active", f"status: {status}")
+    path.write_text(text.replace("review_by: 2030-06-26", f"review_by: {review_by}"))
+
+
+def test_warnings_exit_0_unless_strict(root, cli):
+    _draft(root)
+    result = cli(["check"], cwd=root)
+    assert result.exit_code == 0
+    assert result.output.splitlines() == [
+        "exceptions/gov.yaml:3:9: warning: exception 'gov' is a draft: it is not published and grants "
+        "nothing until 'status: active'",
+        "policy check: 0 errors, 1 warning in 3 files",
+    ]
+    assert cli(["check", "--strict"], cwd=root).exit_code == 1
+
+
+def test_passed_review_date_is_a_warning(root, cli):
+    _draft(root, review_by="2025-01-01", status="active")
+    result = cli(["check", "--today", "2025-06-01"], cwd=root)
+    assert result.exit_code == 0
+    assert "warning: exception 'gov' was due for review on 2025-01-01" in result.output
+    assert cli(["check", "--today", "2024-12-01"], cwd=root).output.endswith("no problems found\n")
+
+
+def test_json_format(root, cli):
+    shutil.copyfile(FIXTURES / "bad" / "unknown-key" / "policy" / "models.yaml", root / "policy" / "models.yaml")
+    result = cli(["check", "--format", "json"], cwd=root)
+    assert result.exit_code == 1
+    report = json.loads(result.output)
+    assert report["ok"] is False and report["errors"] == 2 and report["files"] == 3
+    assert report["diagnostics"][1] == {
+        "path": "policy/models.yaml", "line": 3, "column": 5, "severity": "error",
+        "message": "unknown key 'nmae' in model 'small'; did you mean 'name'? allowed keys: asl, id, name"}
+
+
+def test_library_returns_diagnostics_without_printing(tmp_path, capsys):
+    root = build_root(tmp_path / "r", FIXTURES / "bad" / "permits-non-waivable")
+    result = check_root(root)
+    assert [d.message.split(",")[0] for d in result.errors] == ["permits rule 'weapons.design'"]
+    with pytest.raises(ValidationFailed) as info:
+        load_corpus(root)
+    assert info.value.errors[0].path == "exceptions/gov.yaml"
+    assert capsys.readouterr() == ("", "")
+
+
+def test_broken_policy_file_does_not_cause_false_reference_errors(root, cli):
+    (root / "policy" / "main.yaml").write_text("id: main\ntitle: [unclosed\n")
+    result = cli(["check"], cwd=root)
+    assert result.exit_code == 1
+    assert "does not exist" not in result.output  # the exception's rules are in the broken file
+    assert result.output.count("\n") == 2
