@@ -13,7 +13,6 @@ import re
 from functools import cache
 
 import fastjsonschema
-import jsonschema
 
 from ..errors import Diagnostic
 from ..load import ParsedFile, PosDict, PosList
@@ -52,7 +51,9 @@ def _fast(kind: str):
 
 
 @cache
-def _full(kind: str) -> jsonschema.Draft7Validator:
+def _full(kind: str):
+    import jsonschema  # only needed when a file is invalid: keep it off the start-up path
+
     checker = jsonschema.FormatChecker(formats=())
     checker.checks("date")(is_date)
     return jsonschema.Draft7Validator(load_schema(kind), format_checker=checker)
@@ -125,7 +126,7 @@ def _describe(mapping: PosDict, parent_key: str) -> str:
     return word
 
 
-def _explain(error: jsonschema.ValidationError, parsed: ParsedFile, root) -> list[Diagnostic]:
+def _explain(error, parsed: ParsedFile, root) -> list[Diagnostic]:
     path = list(error.absolute_path)
     (line, col), field, owner = _locate(root, path)
     instance = error.instance
@@ -205,7 +206,7 @@ def _parent_key(path: list) -> str:
     return ""
 
 
-def _is_date_schema(error: jsonschema.ValidationError) -> bool:
+def _is_date_schema(error) -> bool:
     schema = error.schema
     if schema.get("format") == "date":
         return True

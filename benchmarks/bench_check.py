@@ -1,0 +1,89 @@
+"""Benchmark `policy check` against the floor: reading the same files with PyYAML's C loader.
+
+    python benchmarks/bench_check.py [--rules 10000] [--documents 100] [--exceptions 1000] [--repeat 5]
+
+Generates the corpus in a temporary folder, then times, best of --repeat runs:
+  floor      yaml.load(f, Loader=yaml.CSafeLoader) over every source file (in process)
+  check      generator.validate.check_root (read, parse, schema, invariants, links)
+and the same two as whole commands (interpreter start-up included):
+  floor-cmd  python -c '<the floor loop>'
+  check-cmd  policy check --root CORPUS
+The bar (issue 2): check / floor <= 3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from corpus import generate  # noqa: E402
+
+from generator.validate import check_root  # noqa: E402
+
+FLOOR = """
+import glob, yaml, sys
+for name in sorted(glob.glob(sys.argv[1] + '/policy/*.yaml') + glob.glob(sys.argv[1] + '/exceptions/*.yaml')):
+    with open(name, 'rb') as fh:
+        yaml.load(fh, Loader=yaml.CSafeLoader)
+"""
+
+
+def floor(root: Path) -> None:
+    for name in sorted([*root.glob("policy/*.yaml"), *root.glob("exceptions/*.yaml")]):
+        with open(name, "rb") as fh:
+            yaml.load(fh, Loader=yaml.CSafeLoader)
+
+
+def best(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rules", type=int, default=10_000)
+    ap.add_argument("--documents", type=int, default=100)
+    ap.add_argument("--exceptions", type=int, default=1_000)
+    ap.add_argument("--repeat", type=int, default=5)
+    args = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="policy-bench-"))
+    try:
+        sizes = generate(work, args.documents, args.rules, args.exceptions)
+        mb = sum(p.stat().st_size for p in work.rglob("*.yaml")) / 1e6
+        print(f"corpus: {sizes['documents']} documents, {sizes['rules']} rules, "
+              f"{sizes['exceptions']} exceptions, {mb:.1f} MB of YAML")
+        result = check_root(work)
+        assert not result.errors, result.errors[:3]
+        t_floor = best(lambda: floor(work), args.repeat)
+        t_check = best(lambda: check_root(work), args.repeat)
+        policy = shutil.which("policy") or str(Path(sys.executable).parent / "policy")
+        t_floor_cmd = best(lambda: subprocess.run([sys.executable, "-c", FLOOR, str(work)], check=True),
+                           args.repeat)
+        t_check_cmd = best(lambda: subprocess.run([policy, "check", "--root", str(work)], check=True,
+                                                  stdout=subprocess.DEVNULL), args.repeat)
+        print(f"{'measure':<12}{'seconds':>10}")
+        print(f"{'floor':<12}{t_floor:>10.3f}   yaml.load(CSafeLoader), in process")
+        print(f"{'check':<12}{t_check:>10.3f}   check_root, in process")
+        print(f"{'floor-cmd':<12}{t_floor_cmd:>10.3f}   python -c <floor loop>")
+        print(f"{'check-cmd':<12}{t_check_cmd:>10.3f}   policy check --root CORPUS")
+        ratio, ratio_cmd = t_check / t_floor, t_check_cmd / t_floor_cmd
+        print(f"ratio check/floor: {ratio:.2f} in process, {ratio_cmd:.2f} as commands (bar: <= 3.00) "
+              f"{'PASS' if max(ratio, ratio_cmd) <= 3 else 'FAIL'}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
