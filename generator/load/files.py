@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import Diagnostic, SourceError, UsageError
-from .yamlpos import load_yaml
+from .yamlpos import PosDict, load_yaml
 
 #: Largest source file accepted, in bytes. A policy document of 1,000 rules is about 500 KB.
 MAX_FILE_BYTES = 2 * 1024 * 1024
@@ -138,4 +138,9 @@ def parse(raw: RawFile) -> ParsedFile:
         raise SourceError(raw.path, 1, 1, "the file is empty; see docs/source-format.md for what it must hold"
                           if raw.kind != KIND_EXCEPTION else
                           "the file is empty; run 'policy new exception ID' for a skeleton to fill in")
+    if not isinstance(value, PosDict):
+        line, col = getattr(value, "pos", (1, 1))
+        what = "a list" if isinstance(value, list) else f"a single value ({str(value)[:40]!r})"
+        raise SourceError(raw.path, line, col, f"the file must be a set of 'key: value' lines "
+                                               f"(id: ..., title: ...), not {what}")
     return ParsedFile(raw.path, raw.kind, value)
