@@ -89,6 +89,31 @@ def check(root: Path, strict: bool, fmt: str, today: dt.date | None) -> None:
         sys.exit(EXIT_INVALID)
 
 
+@main.command()
+@root_option
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Where to write the site (default: site/ under --root). Replaced atomically.")
+@click.option("--strict", is_flag=True, help="Refuse to build when there are warnings.")
+@click.option("--today", type=_Date(), default=None, help="Evaluate date-based warnings as of this date.")
+def build(root: Path, out: Path | None, strict: bool, today: dt.date | None) -> None:
+    """Validate the sources, then write the site: pages as HTML and Markdown, sitemap."""
+    from .build import build as run_build
+    from .validate import check_root
+
+    target = out if out is not None else root / "site"
+    if strict:
+        result = _run(lambda: check_root(root, today=today))
+        if result.warnings:
+            _print_diagnostics(root, result.diagnostics, err=True)
+            click.echo(f"policy build: {len(result.warnings)} warning(s) and --strict; nothing was written",
+                       err=True)
+            sys.exit(EXIT_INVALID)
+    done = _run(lambda: run_build(root, target, today=today), root=root)
+    _print_diagnostics(root, done.warnings, err=True)
+    click.echo(f"policy build: wrote {done.stats.pages} files to {os.path.normpath(target)} "
+               f"({done.stats.rendered} rendered, {done.stats.reused} unchanged) from {done.revision}")
+
+
 @main.group()
 def new() -> None:
     """Create new source files from commented skeletons."""
@@ -105,12 +130,11 @@ def new_exception_cmd(exception_id: str, root: Path) -> None:
     click.echo(f"wrote {os.path.normpath(path)}: replace each TODO, then run 'policy check'")
 
 
-def _run(action):
+def _run(action, root: Path = Path(".")):
     """Call the library; turn its typed errors into messages and exit codes."""
     try:
         return action()
     except ValidationFailed as exc:
-        root = Path(".")
         _print_diagnostics(root, exc.diagnostics, err=True)
         click.echo(f"policy: {len(exc.errors)} error(s); nothing was written", err=True)
         sys.exit(EXIT_INVALID)

@@ -7,9 +7,11 @@ later stages (build, bundle) call: it returns the model or raises ``ValidationFa
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..config import load_settings
 from ..errors import Diagnostic, SourceError, ValidationFailed
 from ..load import KIND_DOCUMENT, KIND_EXCEPTION, KIND_MODELS, RawFile, parse, read_tree
 from ..model import Corpus, build_document, build_exception, build_models
@@ -25,6 +27,7 @@ class CheckResult:
     corpus: Corpus | None  # None when no usable model could be built
     diagnostics: tuple[Diagnostic, ...]  # sorted by path, line, column
     files: int
+    digests: dict[str, str] = field(default_factory=dict, compare=False)  # path -> sha256 of its bytes
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -41,6 +44,10 @@ class CheckResult:
 def check_root(root: Path, *, today: dt.date | None = None) -> CheckResult:
     """Check the sources under ``root`` (the folder holding policy/ and exceptions/)."""
     files, problems = read_tree(Path(root))
+    try:
+        load_settings(Path(root))
+    except ValidationFailed as exc:
+        problems = problems + exc.diagnostics
     return check_files(files, problems, today=today)
 
 
@@ -51,6 +58,7 @@ def check_files(files: list[RawFile], problems: list[Diagnostic] | None = None, 
     diagnostics: list[Diagnostic] = list(problems or ())
     documents, models, exceptions = [], [], []
     complete = not any(d.path.startswith("policy/") for d in diagnostics)
+    digests = {raw.path: hashlib.sha256(raw.data).hexdigest() for raw in files}
     for raw in files:
         try:
             parsed = parse(raw)
@@ -79,7 +87,7 @@ def check_files(files: list[RawFile], problems: list[Diagnostic] | None = None, 
     diagnostics += check_links(corpus, complete)
     diagnostics.sort()
     usable = corpus if documents or models or exceptions else None
-    return CheckResult(usable, tuple(diagnostics), len(files))
+    return CheckResult(usable, tuple(diagnostics), len(files), digests)
 
 
 def load_corpus(root: Path, *, today: dt.date | None = None, strict: bool = False) -> Corpus:

@@ -10,6 +10,9 @@ from ..errors import Diagnostic
 from ..model import Corpus, Document, Exception_, Origin, Rule
 
 MAX_SECTION_DEPTH = 3
+#: Names the published site uses for its own pages; a document may not take them as its id.
+RESERVED_DOCUMENT_IDS = frozenset({"exceptions", "matrix", "assets", "schema", "bundle", "versions",
+                                   "index", "404", "sitemap", "feed"})
 
 
 def _diag(origin: Origin, message: str, severity: str = "error") -> Diagnostic:
@@ -33,6 +36,10 @@ def check_documents(documents: list[Document]) -> list[Diagnostic]:
             out.append(_diag(doc.positions.get("id", doc.origin),
                              f"document id '{doc.id}' is already used by {first.path}; give each document its own id"))
         doc_seen.setdefault(doc.id, doc)
+        if doc.id in RESERVED_DOCUMENT_IDS:
+            out.append(_diag(doc.positions.get("id", doc.origin),
+                             f"'{doc.id}' is reserved for a page of the published site; choose another "
+                             f"document id (reserved: {', '.join(sorted(RESERVED_DOCUMENT_IDS))})"))
         for ob in doc.obligations:
             if ob.id in obligation_seen:
                 first = obligation_seen[ob.id]

@@ -1,0 +1,90 @@
+"""Site settings: ``[tool.policy]`` in the policy root's pyproject.toml (all optional)."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .errors import Diagnostic, ValidationFailed
+
+DEFAULT_NOTICE = ("Illustrative example: this content shows how the tool publishes a policy. "
+                  "It is not any company's official policy text.")
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    organization: str = "Example Organization"
+    base_url: str = ""  # absolute, ends with '/'; empty: the sitemap lists relative addresses
+    illustrative: bool = False
+    notice: str = ""  # shown on every page; defaults to DEFAULT_NOTICE when illustrative
+    exceptions_title: str = "Exceptions to our Usage Policy"
+    language: str = "en"
+
+    @property
+    def banner(self) -> str:
+        return self.notice or (DEFAULT_NOTICE if self.illustrative else "")
+
+
+_FIELDS = {
+    "organization": str, "base_url": str, "illustrative": bool, "notice": str,
+    "exceptions_title": str, "language": str,
+}
+
+
+def _line_of(text: str, key: str) -> tuple[int, int]:
+    """Best-effort position of ``key = ...`` (tomllib reports no positions)."""
+    match = re.search(rf"^([ \t]*){re.escape(key)}[ \t]*=", text, re.M)
+    if not match:
+        return (0, 0)
+    return (text.count("\n", 0, match.start()) + 1, len(match.group(1)) + 1)
+
+
+def load_settings(root: Path) -> Settings:
+    """Read ``[tool.policy]``; a missing file or table gives the defaults.
+
+    Raises :class:`ValidationFailed` listing every problem in the table."""
+    path = Path(root) / "pyproject.toml"
+    if not path.is_file():
+        return Settings()
+    return settings_from_text(path.read_text(encoding="utf-8"))
+
+
+def settings_from_text(text: str, path: str = "pyproject.toml") -> Settings:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", 0) or 0
+        col = getattr(exc, "colno", 0) or 0
+        raise ValidationFailed([Diagnostic(path, line, col, f"this TOML file cannot be read: {exc.msg if hasattr(exc, 'msg') else exc}")]) from None
+    table = data.get("tool", {}).get("policy", {})
+    problems: list[Diagnostic] = []
+    values: dict[str, object] = {}
+    for key, value in table.items():
+        line, col = _line_of(text, key)
+        if key not in _FIELDS:
+            hint = difflib.get_close_matches(key, list(_FIELDS), n=1, cutoff=0.6)
+            advice = f"did you mean '{hint[0]}'? " if hint else ""
+            problems.append(Diagnostic(path, line, col, f"unknown setting '{key}' in [tool.policy]; {advice}"
+                                                        f"allowed: {', '.join(sorted(_FIELDS))}"))
+            continue
+        if not isinstance(value, _FIELDS[key]):
+            want = "true or false" if _FIELDS[key] is bool else "a quoted text"
+            problems.append(Diagnostic(path, line, col, f"[tool.policy] {key} must be {want}"))
+            continue
+        values[key] = value
+    base = values.get("base_url")
+    if isinstance(base, str) and base:
+        parts = urlsplit(base)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            line, col = _line_of(text, "base_url")
+            problems.append(Diagnostic(path, line, col, f"[tool.policy] base_url must be an absolute http(s) "
+                                                        f"address such as https://example.com/policies/, not {base!r}"))
+        elif not base.endswith("/"):
+            values["base_url"] = base + "/"
+    if problems:
+        raise ValidationFailed(problems)
+    return Settings(**values)  # type: ignore[arg-type]

@@ -1,0 +1,50 @@
+"""Which git revision the sources come from (GitPython); works, with 'no revision', outside git."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+SOURCE_PATHS = ("policy", "exceptions", "pyproject.toml")
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRevision:
+    commit: str | None  # full sha of HEAD; None outside git or before the first commit
+    dirty: bool  # the working tree's sources differ from HEAD
+    committed: dt.date | None  # HEAD's commit date (UTC)
+
+    @property
+    def label(self) -> str:
+        if self.commit is None:
+            return "uncommitted sources" if self.dirty else "no git revision"
+        return self.commit[:12] + (" with uncommitted changes" if self.dirty else "")
+
+    @property
+    def short(self) -> str:
+        return (self.commit or "none")[:12] + ("+dirty" if self.dirty else "")
+
+
+def source_revision(root: Path) -> SourceRevision:
+    try:
+        import git
+    except ImportError:  # pragma: no cover - GitPython is a dependency; git itself may be missing
+        return SourceRevision(None, False, None)
+    try:
+        repo = git.Repo(Path(root).resolve(), search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError, git.GitCommandError):
+        return SourceRevision(None, False, None)
+    except Exception:  # git binary missing (GitPython raises ImportError-like errors at first use)
+        return SourceRevision(None, False, None)
+    with repo:
+        top = Path(repo.working_tree_dir or root).resolve()
+        rel = Path(root).resolve().relative_to(top)
+        paths = [str(rel / p) if str(rel) != "." else p for p in SOURCE_PATHS]
+        try:
+            head = repo.head.commit
+        except ValueError:  # no commits yet
+            return SourceRevision(None, True, None)
+        dirty = bool(repo.git.status("--porcelain", "--untracked-files=all", "--", *paths).strip())
+        committed = dt.datetime.fromtimestamp(head.committed_date, dt.timezone.utc).date()
+        return SourceRevision(head.hexsha, dirty, committed)

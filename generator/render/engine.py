@@ -1,0 +1,179 @@
+"""Pages of the site: each page is a path, a fingerprint of everything it shows, and a function
+that renders it. Jinja2 (autoescape, StrictUndefined) for HTML; the same views for Markdown."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Callable
+from xml.sax.saxutils import escape as xml_escape
+
+import jinja2
+import markupsafe
+
+from .. import __version__
+from ..config import Settings
+from ..gitinfo import SourceRevision
+from ..model import Corpus, Document
+from . import markdown as md
+from .views import (Links, document_view, long_date, matrix_view, published_exceptions, site_info)
+
+_LINK_TARGET = re.compile(r"\]\(#([a-z0-9][a-z0-9.\-]*)\)")
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    path: str  # relative to the site root, '/'-separated
+    fingerprint: str  # changes whenever anything shown on the page changes
+    render: Callable[[], bytes]
+
+
+def _digest(*parts: object) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part if isinstance(part, bytes) else json.dumps(part, sort_keys=True, default=str).encode())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+@cache
+def templates_digest() -> str:
+    """Changes when any template or asset changes, so cached pages are never stale."""
+    h = hashlib.sha256(__version__.encode())
+    for folder in ("templates", "assets"):
+        for entry in sorted(resources.files(__package__).joinpath(folder).iterdir(), key=lambda p: p.name):
+            h.update(entry.name.encode() + b"\0" + entry.read_bytes())
+    return h.hexdigest()
+
+
+def _environment(autoescape: bool) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("generator.render", "templates"),
+        autoescape=autoescape, undefined=jinja2.StrictUndefined,
+        trim_blocks=False, lstrip_blocks=False, keep_trailing_newline=True,
+    )
+    env.filters["long_date"] = long_date
+    env.filters["md_escape"] = md.escape_inline
+
+    @jinja2.pass_context
+    def markdown_filter(ctx, text: str, page):
+        links: Links = ctx["links"]
+        return markupsafe.Markup(md.to_html(text, lambda anchor: links.href(anchor, page)))
+
+    @jinja2.pass_context
+    def md_links(ctx, text: str, page):
+        links: Links = ctx["links"]
+        return md.rewrite_anchor_links(text, lambda anchor: links.md_href(anchor, page))
+
+    env.filters["markdown"] = markdown_filter
+    env.filters["md_links"] = md_links
+    env.globals["generator_version"] = __version__
+    return env
+
+
+HTML = _environment(True)
+TEXT = _environment(False)
+
+
+def asset_bytes(name: str) -> bytes:
+    return resources.files(__package__).joinpath("assets").joinpath(name).read_bytes()
+
+
+def plan_pages(corpus: Corpus, settings: Settings, revision: SourceRevision,
+               digests: dict[str, str]) -> list[Page]:
+    """Every page of the site, with fingerprints; nothing is rendered yet."""
+    info = site_info(corpus, settings, revision)
+    links = Links(corpus)
+    common = _digest(templates_digest(), repr(settings), revision.label, str(info.version),
+                     info.documents, info.exceptions_title)
+    base = settings.base_url
+    pages: list[Page] = []
+
+    def html_page(path: str, template: str, root: str, current: str, **context) -> Callable[[], bytes]:
+        def render() -> bytes:
+            canonical = (base + path[: -len("index.html")]) if base and path.endswith("index.html") else ""
+            text = HTML.get_template(template).render(info=info, links=links, root=root, current=current,
+                                                      canonical=canonical, **context)
+            return text.encode("utf-8")
+        return render
+
+    def text_page(template: str, **context) -> Callable[[], bytes]:
+        return lambda: TEXT.get_template(template).render(info=info, links=links, **context).encode("utf-8")
+
+    for doc in corpus.documents:
+        deps = _document_dependencies(doc, corpus, links)
+        fp = _digest(common, digests.get(doc.path, ""), deps)
+        sections = document_view(doc, corpus, links)
+        pages.append(Page(f"{doc.id}/index.html", fp,
+                          html_page(f"{doc.id}/index.html", "document.html", "../", doc.id, doc=doc,
+                                    sections=sections, page_title=doc.title, markdown_twin=f"../{doc.id}.md")))
+        pages.append(Page(f"{doc.id}.md", fp, text_page("document.md", doc=doc, sections=sections)))
+
+    published = published_exceptions(corpus)
+    referenced = sorted({r for v in published for r, *_ in (*v.permits, *v.retains)})
+    exc_fp = _digest(common, sorted(digests.get(e.path, "") for e in corpus.exceptions),
+                     [(m.id, m.name, m.asl) for m in corpus.models],
+                     [(r, corpus.rules[r].title if r in corpus.rules else "", links.page_of.get(r)) for r in referenced])
+    pages.append(Page("exceptions/index.html", exc_fp,
+                      html_page("exceptions/index.html", "exceptions.html", "../", "exceptions",
+                                exceptions=published, page_title=settings.exceptions_title,
+                                markdown_twin="../exceptions.md")))
+    pages.append(Page("exceptions.md", exc_fp, text_page("exceptions.md", exceptions=published)))
+
+    matrix = matrix_view(corpus, published)
+    matrix_fp = _digest(common, repr(matrix), [links.page_of.get(row[0]) for row in matrix.rows])
+    pages.append(Page("matrix/index.html", matrix_fp,
+                      html_page("matrix/index.html", "matrix.html", "../", "matrix", matrix=matrix,
+                                page_title="Exceptions by rule", markdown_twin="")))
+
+    rule_counts = {d.id: sum(1 for _ in d.rules()) for d in corpus.documents}
+    index_fp = _digest(common, [(d.id, d.title, str(d.effective)) for d in corpus.documents], rule_counts,
+                       len(published))
+    pages.append(Page("index.html", index_fp,
+                      html_page("index.html", "index.html", "", "", documents=corpus.documents,
+                                rule_counts=rule_counts, exception_count=len(published),
+                                page_title="Policies", markdown_twin="")))
+    pages.append(Page("404.html", common, html_page("404.html", "404.html", "/" if not base else base, "",
+                                                    page_title="Page not found", markdown_twin="")))
+    pages.append(Page("assets/style.css", templates_digest(), lambda: asset_bytes("style.css")))
+    sitemap_fp = _digest(common, base, [(d.id, str(d.effective)) for d in corpus.documents])
+    pages.append(Page("sitemap.xml", sitemap_fp, lambda: sitemap(corpus, settings)))
+    return pages
+
+
+def _document_dependencies(doc: Document, corpus: Corpus, links: Links) -> list:
+    """What a document page shows from outside its own file."""
+    relaxed, obligations, targets = [], [], set()
+    for section in doc.walk_sections():
+        targets.update(_LINK_TARGET.findall(section.intro))
+        for rule in section.rules:
+            if rule.id in links.relaxed_by:
+                relaxed.append((rule.id, links.relaxed_by[rule.id]))
+            for ob in rule.obligations:
+                if ob in corpus.obligations:
+                    obligations.append((ob, corpus.obligations[ob].title))
+            targets.update(_LINK_TARGET.findall(rule.text))
+            if rule.replaced_by:
+                targets.add(rule.replaced_by)
+    targets.update(_LINK_TARGET.findall(doc.summary))
+    return [relaxed, obligations, sorted((t, links.page_of.get(t)) for t in targets)]
+
+
+def sitemap(corpus: Corpus, settings: Settings) -> bytes:
+    """sitemap.xml; addresses are absolute when base_url is set (as the protocol requires)."""
+    base = settings.base_url
+    version = corpus.version
+    entries = [("", version)]
+    entries += [(f"{d.id}/", d.effective) for d in corpus.documents]
+    entries += [("exceptions/", version), ("matrix/", version)]
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    for path, day in entries:
+        lines.append(f"  <url><loc>{xml_escape(base + path)}</loc>"
+                     + (f"<lastmod>{day.isoformat()}</lastmod>" if day else "") + "</url>")
+    lines.append("</urlset>")
+    return ("\n".join(lines) + "\n").encode("utf-8")

@@ -1,0 +1,155 @@
+"""Write a site atomically: render into a temporary folder beside the target, then swap it in.
+
+An interrupted or failed build leaves the previous site untouched. Pages whose fingerprint is
+unchanged since the previous build are copied from it instead of rendered again (the
+fingerprints are kept in ``.buildinfo``, as Sphinx does)."""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import errno
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from ..errors import UsageError
+from .engine import Page
+
+BUILDINFO = ".buildinfo"
+_FORMAT = 1
+
+
+@dataclass(frozen=True, slots=True)
+class WriteStats:
+    pages: int
+    rendered: int
+    reused: int
+
+
+def check_output_folder(out: Path, root: Path) -> None:
+    """Refuse to replace a folder that is not a previous build (or that holds the sources)."""
+    out_r, root_r = out.resolve(), root.resolve()
+    if out_r == root_r or root_r.is_relative_to(out_r):
+        raise UsageError(f"--out {out} would replace the folder holding the sources; choose another folder")
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file; choose a folder")
+    if out.is_dir() and any(out.iterdir()) and not (out / BUILDINFO).is_file():
+        raise UsageError(f"--out {out} already holds files that 'policy build' did not write; "
+                         f"choose an empty or new folder, or delete it first")
+
+
+def previous_fingerprints(out: Path) -> dict[str, str]:
+    try:
+        data = json.loads((out / BUILDINFO).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("format") != _FORMAT or not isinstance(data.get("pages"), dict):
+        return {}
+    return {str(k): str(v) for k, v in data["pages"].items()}
+
+
+def write_site(pages: Iterable[Page], out: Path, memory: dict[str, tuple[str, bytes]] | None = None) -> WriteStats:
+    """Render ``pages`` into ``out`` atomically.
+
+    ``memory`` (optional, kept by a long-running preview) maps path -> (fingerprint, bytes) so
+    unchanged pages are not even read back from disk."""
+    out = Path(out)
+    parent = out.resolve().parent
+    parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temporaries(parent, out.name)
+    previous = previous_fingerprints(out)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=parent))
+    rendered = reused = 0
+    fingerprints: dict[str, str] = {}
+    try:
+        for page in pages:
+            target = tmp / page.path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fingerprints[page.path] = page.fingerprint
+            cached = memory.get(page.path) if memory is not None else None
+            if cached is not None and cached[0] == page.fingerprint:
+                target.write_bytes(cached[1])
+                reused += 1
+                continue
+            old = out / page.path
+            if memory is None and previous.get(page.path) == page.fingerprint and old.is_file():
+                shutil.copyfile(old, target)
+                reused += 1
+                continue
+            data = page.render()
+            target.write_bytes(data)
+            if memory is not None:
+                memory[page.path] = (page.fingerprint, data)
+            rendered += 1
+        (tmp / BUILDINFO).write_text(json.dumps({"format": _FORMAT, "pages": fingerprints}, sort_keys=True,
+                                                indent=0) + "\n", encoding="utf-8")
+        os.chmod(tmp, 0o755)
+        _swap_in(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return WriteStats(len(fingerprints), rendered, reused)
+
+
+def _remove_stale_temporaries(parent: Path, name: str) -> None:
+    """Leftovers of builds that were killed: remove those whose process is gone."""
+    for entry in parent.glob(f".{name}.*-*"):
+        parts = entry.name.split("-")
+        try:
+            pid = int(parts[1])
+        except (IndexError, ValueError):
+            continue
+        if pid != os.getpid() and not _alive(pid):
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically exchange two paths (Linux renameat2); False where unsupported."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    if fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def _swap_in(tmp: Path, out: Path) -> None:
+    if not out.exists():
+        os.rename(tmp, out)
+        return
+    if _exchange(tmp, out):  # now tmp holds the old site
+        shutil.rmtree(tmp, ignore_errors=True)
+        return
+    old = out.parent / f".{out.name}.old-{os.getpid()}-x"
+    os.rename(out, old)
+    try:
+        os.rename(tmp, out)
+    except BaseException:
+        os.rename(old, out)
+        raise
+    shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,175 @@
+"""View models: what each page shows, computed once from the model, used by both the HTML and the
+Markdown templates (so the two outputs cannot disagree)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from ..config import Settings
+from ..gitinfo import SourceRevision
+from ..model import Corpus, Document, Exception_, Rule, Section
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+          "October", "November", "December")
+
+
+def long_date(day: dt.date | None) -> str:
+    """'6 June 2024': locale-independent, so builds are identical everywhere."""
+    return "" if day is None else f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+@dataclass(frozen=True, slots=True)
+class SiteInfo:
+    """What every page shows in its header and footer."""
+
+    settings: Settings
+    revision: SourceRevision
+    version: dt.date | None
+    documents: tuple[tuple[str, str], ...]  # (id, title) in order, for navigation
+    exceptions_title: str
+
+
+class Links:
+    """Where every id lives, and hrefs between pages (relative, so the site works under any path)."""
+
+    def __init__(self, corpus: Corpus):
+        self.page_of: dict[str, str] = {}
+        for doc in corpus.documents:
+            for ob in doc.obligations:
+                self.page_of[ob.id] = doc.id
+            for section in doc.walk_sections():
+                self.page_of[section.id] = doc.id
+                for rule in section.rules:
+                    self.page_of[rule.id] = doc.id
+        self.relaxed_by: dict[str, list[str]] = {}
+        for exc in corpus.exceptions:
+            if exc.status == "active":
+                for permit in exc.permits:
+                    self.relaxed_by.setdefault(permit.rule, []).append(exc.id)
+
+    def href(self, anchor: str, from_page: str | None) -> str:
+        """``from_page``: the document id of the current page, '' for the site root, None for
+        a top-level page one folder deep (exceptions/, matrix/)."""
+        page = self.page_of.get(anchor)
+        if page is None:
+            return "#" + anchor
+        if page == from_page:
+            return "#" + anchor
+        prefix = "" if from_page == "" else "../"
+        return f"{prefix}{page}/#{anchor}"
+
+    def md_href(self, anchor: str, from_page: str | None) -> str:
+        page = self.page_of.get(anchor)
+        if page is None or page == from_page:
+            return "#" + anchor
+        return f"{page}.md#{anchor}"
+
+
+@dataclass(frozen=True, slots=True)
+class RuleView:
+    rule: Rule
+    level: int  # heading level
+    obligations: tuple[tuple[str, str], ...]  # (id, title)
+    relaxed_by: tuple[str, ...]
+    status: str  # "" | "scheduled" | "retired"
+    status_text: str
+
+
+@dataclass(frozen=True, slots=True)
+class SectionView:
+    section: Section
+    level: int
+    rules: tuple[RuleView, ...]
+    sections: tuple["SectionView", ...]
+
+
+def document_view(doc: Document, corpus: Corpus, links: Links) -> tuple[SectionView, ...]:
+    def rule_view(rule: Rule, level: int) -> RuleView:
+        status, text = "", ""
+        if rule.retired is not None and rule.retired <= doc.effective:
+            status, text = "retired", f"Retired on {long_date(rule.retired)}"
+        elif rule.retired is not None:
+            status, text = "", f"In force until {long_date(rule.retired)}"
+        if rule.effective is not None and rule.effective > doc.effective:
+            status, text = "scheduled", f"Takes effect on {long_date(rule.effective)}"
+        obligations = tuple((o, corpus.obligations[o].title if o in corpus.obligations else o)
+                            for o in rule.obligations)
+        return RuleView(rule, min(level, 6), obligations, tuple(links.relaxed_by.get(rule.id, ())), status, text)
+
+    def section_view(section: Section, level: int) -> SectionView:
+        return SectionView(section, level, tuple(rule_view(r, level + 1) for r in section.rules),
+                           tuple(section_view(s, level + 1) for s in section.sections))
+
+    return tuple(section_view(s, 2) for s in doc.sections)
+
+
+@dataclass(frozen=True, slots=True)
+class ExceptionView:
+    exception: Exception_
+    permits: tuple[tuple[str, str, tuple[str, ...]], ...]  # (rule id, rule title, purposes)
+    retains: tuple[tuple[str, str], ...]  # (rule id, rule title)
+    models: tuple[tuple[str, str, int], ...]  # covered models: (id, name, asl)
+
+
+def published_exceptions(corpus: Corpus) -> tuple[ExceptionView, ...]:
+    """Active exceptions only (drafts and retired ones are not published), in id order."""
+    def title(rule_id: str) -> str:
+        rule = corpus.rules.get(rule_id)
+        return rule.title if rule else rule_id
+
+    out = []
+    for exc in sorted(corpus.exceptions, key=lambda e: e.id):
+        if exc.status != "active":
+            continue
+        out.append(ExceptionView(
+            exc,
+            tuple((p.rule, title(p.rule), p.purposes) for p in exc.permits),
+            tuple((r, title(r)) for r in exc.retains),
+            tuple((m.id, m.name, m.asl) for m in corpus.models if m.asl <= exc.max_asl),
+        ))
+    return tuple(out)
+
+
+MATRIX_MAX_COLUMNS = 25
+
+
+@dataclass(frozen=True, slots=True)
+class MatrixView:
+    """Which exception relaxes (or explicitly retains) which rule.
+
+    Rows: every waivable rule, and every rule an exception names. As a grid when there are at
+    most MATRIX_MAX_COLUMNS exceptions; beyond that a grid would be unreadable, so each row
+    lists the exceptions instead."""
+
+    exceptions: tuple[tuple[str, str], ...]  # (id, title)
+    rows: tuple[tuple[str, str, bool, tuple[str, ...]], ...]  # (rule id, title, waivable, cells)
+    grid: bool
+    never_relaxed: int
+
+
+def matrix_view(corpus: Corpus, published: tuple[ExceptionView, ...]) -> MatrixView:
+    named: set[str] = set()
+    relation: dict[tuple[str, str], str] = {}
+    for view in published:
+        for rule_id, _, _ in view.permits:
+            relation[(rule_id, view.exception.id)] = "relaxed"
+            named.add(rule_id)
+        for rule_id, _ in view.retains:
+            relation[(rule_id, view.exception.id)] = "retained"
+            named.add(rule_id)
+    columns = tuple((v.exception.id, v.exception.title) for v in published)
+    rows = []
+    for doc in corpus.documents:
+        for rule in doc.rules():
+            if not (rule.waivable or rule.id in named):
+                continue
+            cells = tuple(relation.get((rule.id, exc_id), "") for exc_id, _ in columns)
+            rows.append((rule.id, rule.title, rule.waivable, cells))
+    never = sum(1 for r in corpus.rules.values() if r.effect == "prohibit" and not r.waivable)
+    return MatrixView(columns, tuple(rows), len(columns) <= MATRIX_MAX_COLUMNS, never)
+
+
+def site_info(corpus: Corpus, settings: Settings, revision: SourceRevision) -> SiteInfo:
+    return SiteInfo(settings, revision, corpus.version,
+                    tuple((d.id, d.title) for d in corpus.documents), settings.exceptions_title)

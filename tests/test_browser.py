@@ -1,0 +1,134 @@
+"""The built site in headless chromium: accessibility (axe-core), every link and anchor resolves,
+no JavaScript needed, responsive, printable, and hostile source text stays inert."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from urllib.parse import urldefrag, urljoin
+
+import pytest
+
+from browser import axe_violations, browser, serve
+from conftest import REPO, build_root
+from generator.build import build
+
+PAGES = ["index.html", "usage-policy/", "exceptions/", "matrix/", "404.html"]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("example") / "site"
+    build(REPO, out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    with browser() as b:
+        yield b
+
+
+@pytest.fixture(scope="module")
+def base_url(site):
+    with serve(site) as url:
+        yield url
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_axe_finds_no_violations(chromium, base_url, path):
+    context = chromium.new_context(bypass_csp=True)  # the injected axe script; pages keep their CSP
+    page = context.new_page()
+    page.goto(base_url + path)
+    violations = axe_violations(page)
+    context.close()
+    assert violations == [], "\n".join(f"{v['id']} ({v['impact']}): {v['help']} at {v['nodes']}" for v in violations)
+
+
+def test_every_internal_link_and_anchor_resolves(chromium, base_url):
+    page = chromium.new_page()
+    todo, seen, ids_of, broken = [base_url], set(), {}, []
+    links: list[tuple[str, str]] = []
+    while todo:
+        url = todo.pop()
+        if url in seen:
+            continue
+        seen.add(url)
+        response = page.goto(url)
+        if response is None or response.status != 200:
+            broken.append(f"{url}: HTTP {response.status if response else 'no response'}")
+            continue
+        if "html" not in (response.headers.get("content-type") or ""):
+            continue
+        ids_of[url] = set(page.eval_on_selector_all("[id]", "els => els.map(e => e.id)"))
+        for href in page.eval_on_selector_all("a[href], link[href]", "els => els.map(e => e.getAttribute('href'))"):
+            absolute = urljoin(url, href)
+            if not absolute.startswith(base_url):
+                continue
+            links.append((url, absolute))
+            target, _ = urldefrag(absolute)
+            if target not in seen:
+                todo.append(target)
+    for source, absolute in links:
+        target, fragment = urldefrag(absolute)
+        if target in ids_of and fragment and fragment not in ids_of[target]:
+            broken.append(f"{source} -> {absolute}: no element with id {fragment!r}")
+    page.close()
+    assert len(seen) >= 7  # 4 pages, 2 Markdown twins, the stylesheet
+    assert broken == []
+
+
+def test_screenshot_of_the_support_page(chromium, base_url, tmp_path):
+    page = chromium.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(base_url + "exceptions/")
+    shot = REPO / "build" / "screenshots" / "exceptions.png"
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000
+    heading = page.locator("h1").inner_text()
+    assert heading == "Exceptions to our Usage Policy"
+    assert page.locator("#government-foreign-intelligence").is_visible()
+
+
+def test_readable_without_javascript_and_no_scripts(chromium, base_url):
+    context = chromium.new_context(java_script_enabled=False)
+    page = context.new_page()
+    for path in PAGES[:4]:
+        page.goto(base_url + path)
+        assert page.locator("script").count() == 0
+        assert page.locator("main").inner_text().strip()
+        csp = page.locator('meta[http-equiv="Content-Security-Policy"]').get_attribute("content")
+        assert "default-src 'none'" in csp and "script-src" not in csp
+    page.goto(base_url + "usage-policy/#weapons.design")
+    assert page.locator("#weapons\\.design").inner_text().startswith("Designing or using weapons")
+    context.close()
+
+
+def test_fits_a_phone_and_prints_without_navigation(chromium, base_url):
+    page = chromium.new_page(viewport={"width": 360, "height": 740})
+    for path in PAGES[:4]:
+        page.goto(base_url + path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
+    page.emulate_media(media="print")
+    page.goto(base_url + "usage-policy/")
+    assert page.evaluate("getComputedStyle(document.querySelector('.site-nav')).display") == "none"
+    assert "Built from revision" in page.locator("footer").inner_text()
+    page.pdf(path=str(REPO / "build" / "screenshots" / "usage-policy.pdf"))
+
+
+def test_hostile_titles_render_inert(chromium, tmp_path):
+    root = build_root(tmp_path / "root")
+    main = root / "policy" / "main.yaml"
+    main.write_text(main.read_text().replace(
+        "title: Weapons", "title: \"<script>window.pwned=1</script><img src=x onerror='window.pwned=2'>\""))
+    out = tmp_path / "site"
+    build(root, out)
+    html = (out / "main" / "index.html").read_text()
+    assert "<script>window.pwned" not in html and "&lt;script&gt;" in html
+    md = (out / "main.md").read_text()
+    assert "<script>" not in md
+    with serve(out) as url:
+        page = chromium.new_page()
+        page.goto(url + "main/")
+        assert page.evaluate("window.pwned") is None
+        assert "<script>window.pwned=1</script>" in page.locator("#weapons\\.design h3").inner_text()
