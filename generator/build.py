@@ -23,14 +23,15 @@ class BuildResult:
 
 
 def build(root: Path, out: Path, *, today: dt.date | None = None,
-          memory: dict | None = None) -> BuildResult:
+          memory: dict | None = None, sources: dict | None = None) -> BuildResult:
     """Build the site for the sources under ``root`` into ``out``.
 
     Raises ValidationFailed (nothing written) when the sources are invalid, UsageError when
-    ``out`` cannot be used."""
+    ``out`` cannot be used. ``memory`` and ``sources`` are caches a long-running caller (the
+    preview server) keeps between builds: rendered pages, and checked source files."""
     root, out = Path(root), Path(out)
     check_output_folder(out, root)
-    result = check_root(root, today=today)
+    result = check_root(root, today=today, cache=sources)
     if result.errors or result.corpus is None:
         raise ValidationFailed(list(result.diagnostics))
     settings = load_settings(root)

@@ -114,6 +114,43 @@ def build(root: Path, out: Path | None, strict: bool, today: dt.date | None) -> 
                f"({done.stats.rendered} rendered, {done.stats.reused} unchanged) from {done.revision}")
 
 
+@main.command()
+@root_option
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port to serve on (0: any free port).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+def preview(root: Path, port: int, host: str) -> None:
+    """Serve the site locally and rebuild it whenever a source file is saved."""
+    import time
+
+    from .preview import Preview
+
+    def report(p: Preview) -> None:
+        if p.errors or p.failure:
+            _print_diagnostics(root, p.errors, err=True)
+            if p.failure:
+                click.echo(f"policy preview: {p.failure}", err=True)
+            click.echo(f"policy preview: build {p.builds} failed; the page shows the errors", err=True)
+        else:
+            click.echo(f"policy preview: build {p.builds} ok")
+
+    server = Preview(root, host, port, on_build=report)
+    try:
+        server.start()
+    except OSError as exc:
+        server.stop()
+        click.echo(f"policy preview: cannot listen on {host}:{port}: {exc.strerror or exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    click.echo(f"policy preview: serving {server.url} ; watching {os.path.normpath(root)} (Ctrl-C to stop)")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+
+
 @main.group()
 def new() -> None:
     """Create new source files from commented skeletons."""

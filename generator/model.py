@@ -182,18 +182,42 @@ def _date(text) -> dt.date | None:
     return None if text is None else dt.date.fromisoformat(text)
 
 
-def _positions(path: str, data: PosDict, prefix: str = "") -> Mapping[str, Origin]:
-    """Where each field was written, keyed 'field', 'field[i]' and 'field.sub' (one level down)."""
-    out: dict[str, Origin] = {}
-    for key, pos in data.value_pos.items():
-        out[prefix + key] = Origin(path, *pos)
-        value = data[key]
-        if isinstance(value, PosList):
-            for i, item_pos in enumerate(value.item_pos):
-                out[f"{prefix}{key}[{i}]"] = Origin(path, *item_pos)
-        elif isinstance(value, PosDict) and not prefix:
-            out.update(_positions(path, value, prefix=f"{key}."))
-    return MappingProxyType(out) if not prefix else out
+class Positions(Mapping[str, Origin]):
+    """Where each field of one mapping was written: keys 'field', 'field[i]' (list items) and
+    'field.sub' (one level down). Origins are made on demand, since most are never asked for."""
+
+    __slots__ = ("_path", "_data")
+
+    def __init__(self, path: str, data: PosDict):
+        self._path = path
+        self._data = data
+
+    def __getitem__(self, key: str) -> Origin:
+        data = self._data
+        head, dot, sub = key.partition(".")
+        if dot:
+            inner = data.get(head)
+            if isinstance(inner, PosDict) and sub in inner.value_pos:
+                return Origin(self._path, *inner.value_pos[sub])
+            raise KeyError(key)
+        name, bracket, index = key.partition("[")
+        if bracket:
+            items = data.get(name)
+            i = int(index.rstrip("]"))
+            if isinstance(items, PosList) and 0 <= i < len(items.item_pos):
+                return Origin(self._path, *items.item_pos[i])
+            raise KeyError(key)
+        return Origin(self._path, *data.value_pos[key])
+
+    def __iter__(self):
+        return iter(self._data.value_pos)
+
+    def __len__(self) -> int:
+        return len(self._data.value_pos)
+
+
+def _positions(path: str, data: PosDict) -> Positions:
+    return Positions(path, data)
 
 
 def build_document(path: str, data: PosDict) -> Document:

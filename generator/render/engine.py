@@ -32,6 +32,24 @@ class Page:
     render: Callable[[], bytes]
 
 
+class Lazy:
+    """A value computed at most once, when a page that needs it is actually rendered."""
+
+    __slots__ = ("_fn", "_value", "_done")
+
+    def __init__(self, fn: Callable[[], object]):
+        self._fn, self._value, self._done = fn, None, False
+
+    def __call__(self) -> object:
+        if not self._done:
+            self._value, self._done = self._fn(), True
+        return self._value
+
+
+def _resolve(context: dict) -> dict:
+    return {k: (v() if isinstance(v, Lazy) else v) for k, v in context.items()}
+
+
 def _digest(*parts: object) -> str:
     h = hashlib.sha256()
     for part in parts:
@@ -97,17 +115,17 @@ def plan_pages(corpus: Corpus, settings: Settings, revision: SourceRevision,
         def render() -> bytes:
             canonical = (base + path[: -len("index.html")]) if base and path.endswith("index.html") else ""
             text = HTML.get_template(template).render(info=info, links=links, root=root, current=current,
-                                                      canonical=canonical, **context)
+                                                      canonical=canonical, **_resolve(context))
             return text.encode("utf-8")
         return render
 
     def text_page(template: str, **context) -> Callable[[], bytes]:
-        return lambda: TEXT.get_template(template).render(info=info, links=links, **context).encode("utf-8")
+        return lambda: TEXT.get_template(template).render(info=info, links=links, **_resolve(context)).encode("utf-8")
 
     for doc in corpus.documents:
         deps = _document_dependencies(doc, corpus, links)
         fp = _digest(common, digests.get(doc.path, ""), deps)
-        sections = document_view(doc, corpus, links)
+        sections = Lazy(lambda doc=doc: document_view(doc, corpus, links))
         pages.append(Page(f"{doc.id}/index.html", fp,
                           html_page(f"{doc.id}/index.html", "document.html", "../", doc.id, doc=doc,
                                     sections=sections, page_title=doc.title, markdown_twin=f"../{doc.id}.md")))
@@ -125,7 +143,8 @@ def plan_pages(corpus: Corpus, settings: Settings, revision: SourceRevision,
     pages.append(Page("exceptions.md", exc_fp, text_page("exceptions.md", exceptions=published)))
 
     matrix = matrix_view(corpus, published)
-    matrix_fp = _digest(common, repr(matrix), [links.page_of.get(row[0]) for row in matrix.rows])
+    matrix_fp = _digest(common, matrix.exceptions, [(r.rule, r.title, r.waivable, r.relaxed_by, r.retained_by,
+                                                      links.page_of.get(r.rule)) for r in matrix.rows])
     pages.append(Page("matrix/index.html", matrix_fp,
                       html_page("matrix/index.html", "matrix.html", "../", "matrix", matrix=matrix,
                                 page_title="Exceptions by rule", markdown_twin="")))

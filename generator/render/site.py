@@ -71,14 +71,12 @@ def write_site(pages: Iterable[Page], out: Path, memory: dict[str, tuple[str, by
             target = tmp / page.path
             target.parent.mkdir(parents=True, exist_ok=True)
             fingerprints[page.path] = page.fingerprint
+            if previous.get(page.path) == page.fingerprint and _link_or_copy(out / page.path, target):
+                reused += 1
+                continue
             cached = memory.get(page.path) if memory is not None else None
             if cached is not None and cached[0] == page.fingerprint:
                 target.write_bytes(cached[1])
-                reused += 1
-                continue
-            old = out / page.path
-            if memory is None and previous.get(page.path) == page.fingerprint and old.is_file():
-                shutil.copyfile(old, target)
                 reused += 1
                 continue
             data = page.render()
@@ -94,6 +92,20 @@ def write_site(pages: Iterable[Page], out: Path, memory: dict[str, tuple[str, by
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return WriteStats(len(fingerprints), rendered, reused)
+
+
+def _link_or_copy(old: Path, new: Path) -> bool:
+    """Reuse an unchanged page of the previous build: a hard link where possible, else a copy."""
+    try:
+        os.link(old, new)
+    except FileNotFoundError:
+        return False
+    except OSError:
+        try:
+            shutil.copyfile(old, new)
+        except OSError:
+            return False
+    return True
 
 
 def _remove_stale_temporaries(parent: Path, name: str) -> None:

@@ -135,39 +135,44 @@ MATRIX_MAX_COLUMNS = 25
 
 
 @dataclass(frozen=True, slots=True)
+class MatrixRow:
+    rule: str
+    title: str
+    waivable: bool
+    relaxed_by: tuple[str, ...]  # exception ids, in column order
+    retained_by: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class MatrixView:
     """Which exception relaxes (or explicitly retains) which rule.
 
     Rows: every waivable rule, and every rule an exception names. As a grid when there are at
-    most MATRIX_MAX_COLUMNS exceptions; beyond that a grid would be unreadable, so each row
-    lists the exceptions instead."""
+    most MATRIX_MAX_COLUMNS exceptions; beyond that a grid would be unreadable (and huge), so
+    each row lists its exceptions instead."""
 
-    exceptions: tuple[tuple[str, str], ...]  # (id, title)
-    rows: tuple[tuple[str, str, bool, tuple[str, ...]], ...]  # (rule id, title, waivable, cells)
+    exceptions: tuple[tuple[str, str], ...]  # (id, title), the columns
+    rows: tuple[MatrixRow, ...]
     grid: bool
     never_relaxed: int
 
 
 def matrix_view(corpus: Corpus, published: tuple[ExceptionView, ...]) -> MatrixView:
-    named: set[str] = set()
-    relation: dict[tuple[str, str], str] = {}
+    relaxed: dict[str, list[str]] = {}
+    retained: dict[str, list[str]] = {}
     for view in published:
         for rule_id, _, _ in view.permits:
-            relation[(rule_id, view.exception.id)] = "relaxed"
-            named.add(rule_id)
+            relaxed.setdefault(rule_id, []).append(view.exception.id)
         for rule_id, _ in view.retains:
-            relation[(rule_id, view.exception.id)] = "retained"
-            named.add(rule_id)
+            retained.setdefault(rule_id, []).append(view.exception.id)
+    rows = tuple(
+        MatrixRow(rule.id, rule.title, rule.waivable, tuple(relaxed.get(rule.id, ())), tuple(retained.get(rule.id, ())))
+        for doc in corpus.documents for rule in doc.rules()
+        if rule.waivable or rule.id in relaxed or rule.id in retained
+    )
     columns = tuple((v.exception.id, v.exception.title) for v in published)
-    rows = []
-    for doc in corpus.documents:
-        for rule in doc.rules():
-            if not (rule.waivable or rule.id in named):
-                continue
-            cells = tuple(relation.get((rule.id, exc_id), "") for exc_id, _ in columns)
-            rows.append((rule.id, rule.title, rule.waivable, cells))
     never = sum(1 for r in corpus.rules.values() if r.effect == "prohibit" and not r.waivable)
-    return MatrixView(columns, tuple(rows), len(columns) <= MATRIX_MAX_COLUMNS, never)
+    return MatrixView(columns, rows, len(columns) <= MATRIX_MAX_COLUMNS, never)
 
 
 def site_info(corpus: Corpus, settings: Settings, revision: SourceRevision) -> SiteInfo:

@@ -16,7 +16,7 @@ from ..errors import Diagnostic, SourceError, ValidationFailed
 from ..load import KIND_DOCUMENT, KIND_EXCEPTION, KIND_MODELS, RawFile, parse, read_tree
 from ..model import Corpus, build_document, build_exception, build_models
 from .invariants import check_documents, check_exception, check_models, check_replacements
-from .links import check_links
+from .links import check_prose, resolve_anchors
 from .structure import check_structure
 
 __all__ = ["CheckResult", "check_files", "check_root", "load_corpus"]
@@ -41,42 +41,66 @@ class CheckResult:
         return not self.errors and not (strict and self.warnings)
 
 
-def check_root(root: Path, *, today: dt.date | None = None) -> CheckResult:
-    """Check the sources under ``root`` (the folder holding policy/ and exceptions/)."""
+def check_root(root: Path, *, today: dt.date | None = None, cache: dict | None = None) -> CheckResult:
+    """Check the sources under ``root`` (the folder holding policy/ and exceptions/).
+
+    ``cache``: an empty dict kept between calls (by a long-running preview) so that files whose
+    bytes did not change are not parsed and checked again."""
     files, problems = read_tree(Path(root))
     try:
         load_settings(Path(root))
     except ValidationFailed as exc:
         problems = problems + exc.diagnostics
-    return check_files(files, problems, today=today)
+    return check_files(files, problems, today=today, cache=cache)
+
+
+def _file_stage(raw: RawFile) -> tuple[list[Diagnostic], object | None, list]:
+    """Parse, structure check, model building and prose checks for one file: everything that
+    depends on its bytes alone (so a preview can keep it while the file does not change)."""
+    try:
+        parsed = parse(raw)
+    except SourceError as exc:
+        return [exc.diagnostic], None, []
+    found = check_structure(parsed)
+    if any(d.severity == "error" for d in found):
+        return found, None, []
+    if raw.kind == KIND_MODELS:
+        return found, tuple(build_models(raw.path, parsed.value)), []
+    obj = build_document(raw.path, parsed.value) if raw.kind == KIND_DOCUMENT else build_exception(raw.path, parsed.value)
+    prose_problems, refs = check_prose(obj)
+    return found + prose_problems, obj, refs
 
 
 def check_files(files: list[RawFile], problems: list[Diagnostic] | None = None, *,
-                today: dt.date | None = None) -> CheckResult:
+                today: dt.date | None = None, cache: dict | None = None) -> CheckResult:
     """Check already-read source files (from the working tree or from a git revision)."""
     today = today or dt.datetime.now(dt.timezone.utc).date()
     diagnostics: list[Diagnostic] = list(problems or ())
     documents, models, exceptions = [], [], []
     complete = not any(d.path.startswith("policy/") for d in diagnostics)
     digests = {raw.path: hashlib.sha256(raw.data).hexdigest() for raw in files}
+    fresh: dict = {}
+    refs: list = []
     for raw in files:
-        try:
-            parsed = parse(raw)
-        except SourceError as exc:
-            diagnostics.append(exc.diagnostic)
-            complete = complete and raw.kind == KIND_EXCEPTION
-            continue
-        found = check_structure(parsed)
+        key = (raw.path, digests[raw.path])
+        staged = cache.get(key) if cache is not None else None
+        if staged is None:
+            staged = _file_stage(raw)
+        fresh[key] = staged
+        found, obj, file_refs = staged
         diagnostics += found
-        if any(d.severity == "error" for d in found):
+        refs += file_refs
+        if obj is None:
             complete = complete and raw.kind == KIND_EXCEPTION
-            continue
-        if raw.kind == KIND_DOCUMENT:
-            documents.append(build_document(raw.path, parsed.value))
+        elif raw.kind == KIND_DOCUMENT:
+            documents.append(obj)
         elif raw.kind == KIND_MODELS:
-            models.extend(build_models(raw.path, parsed.value))
+            models.extend(obj)
         else:
-            exceptions.append(build_exception(raw.path, parsed.value))
+            exceptions.append(obj)
+    if cache is not None:  # keep only what the current files need
+        cache.clear()
+        cache.update(fresh)
     diagnostics += check_documents(documents)
     corpus = Corpus.of(documents, models, exceptions)
     diagnostics += check_models(corpus)
@@ -84,7 +108,8 @@ def check_files(files: list[RawFile], problems: list[Diagnostic] | None = None, 
         diagnostics += check_replacements(corpus)
     for exc in exceptions:
         diagnostics += check_exception(exc, corpus, today, complete)
-    diagnostics += check_links(corpus, complete)
+    if complete:
+        diagnostics += resolve_anchors(refs, corpus)
     diagnostics.sort()
     usable = corpus if documents or models or exceptions else None
     return CheckResult(usable, tuple(diagnostics), len(files), digests)

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from markdown_it import MarkdownIt
 
 from ..errors import Diagnostic
-from ..model import Corpus, Origin
+from ..model import Corpus, Document, Exception_, Origin
 
 SAFE_SCHEMES = ("http", "https", "mailto")
 
@@ -37,76 +37,96 @@ def _parser() -> MarkdownIt:
 _MD = _parser()
 
 
-def prose_of(corpus: Corpus) -> Iterable[Prose]:
-    for doc in corpus.documents:
-        if doc.summary:
-            yield Prose(doc.summary, doc.positions.get("summary", doc.origin), "summary")
-        for ob in doc.obligations:
-            if ob.text:
-                yield Prose(ob.text, ob.origin, f"obligation '{ob.id}'")
-        for section in doc.walk_sections():
-            if section.intro:
-                yield Prose(section.intro, section.origin, f"intro of section '{section.id}'")
-            for rule in section.rules:
-                yield Prose(rule.text, rule.positions.get("text", rule.origin), f"text of rule '{rule.id}'")
-    for exc in corpus.exceptions:
-        if exc.summary:
-            yield Prose(exc.summary, exc.positions.get("summary", exc.origin), "summary")
+def prose_of(item: Document | Exception_) -> Iterable[Prose]:
+    """The Markdown fields of one document or exception, located."""
+    if isinstance(item, Exception_):
+        if item.summary:
+            yield Prose(item.summary, item.positions.get("summary", item.origin), "summary")
+        return
+    if item.summary:
+        yield Prose(item.summary, item.positions.get("summary", item.origin), "summary")
+    for ob in item.obligations:
+        if ob.text:
+            yield Prose(ob.text, ob.origin, f"obligation '{ob.id}'")
+    for section in item.walk_sections():
+        if section.intro:
+            yield Prose(section.intro, section.origin, f"intro of section '{section.id}'")
+        for rule in section.rules:
+            yield Prose(rule.text, rule.positions.get("text", rule.origin), f"text of rule '{rule.id}'")
 
 
-def check_links(corpus: Corpus, complete: bool = True) -> list[Diagnostic]:
-    """Every unsafe or broken link, and every piece of raw HTML, in the corpus's prose.
+@dataclass(frozen=True, slots=True)
+class AnchorRef:
+    """A '#id' link found in prose; whether the id exists is decided once all files are read."""
 
-    With ``complete`` False some policy file failed to load, so '#id' targets are not checked."""
-    anchors = (set(corpus.rules) | set(corpus.sections) | set(corpus.obligations)) if complete else None
-    out: list[Diagnostic] = []
-    for prose in prose_of(corpus):
-        text = prose.text
-        if "[" not in text and "<" not in text:
+    target: str
+    diagnostic: Diagnostic  # located, with the message's first part; completed by resolve_anchors
+
+
+def check_prose(item: Document | Exception_) -> tuple[list[Diagnostic], list[AnchorRef]]:
+    """Unsafe links and raw HTML in one file's prose (depends on that file alone), and the
+    '#id' links it makes, to be resolved against the whole corpus."""
+    problems: list[Diagnostic] = []
+    refs: list[AnchorRef] = []
+    for prose in prose_of(item):
+        if "[" not in prose.text and "<" not in prose.text:
             continue  # no link or tag can be written without one of these
-        out.extend(_check_text(prose, anchors))
+        _check_text(prose, problems, refs)
+    return problems, refs
+
+
+def resolve_anchors(refs: Iterable[AnchorRef], corpus: Corpus) -> list[Diagnostic]:
+    """'#id' links whose id is no rule, section or obligation of the corpus."""
+    anchors = corpus.rules.keys() | corpus.sections.keys() | corpus.obligations.keys()
+    out = []
+    for ref in refs:
+        if ref.target in anchors:
+            continue
+        hint = difflib.get_close_matches(ref.target, sorted(anchors), n=1, cutoff=0.7)
+        advice = f"did you mean '#{hint[0]}'? " if hint else ""
+        d = ref.diagnostic
+        out.append(Diagnostic(d.path, d.line, d.col, f"{d.message}the link '#{ref.target}' points to no rule "
+                                                     f"or section; {advice}use the id of an existing rule or section"))
     return out
 
 
-def _check_text(prose: Prose, anchors: set[str] | None) -> list[Diagnostic]:
-    out: list[Diagnostic] = []
+def _check_text(prose: Prose, problems: list[Diagnostic], refs: list[AnchorRef]) -> None:
     tokens = _MD.parse(prose.text)
     for block in tokens:
+        line = block.map[0] if block.map else 0
         if block.type == "html_block":
-            out.append(_at(prose, block.map[0] if block.map else 0, block.content,
-                           f"HTML is not allowed in policy text ({_first_tag(block.content)}); "
-                           f"use Markdown instead: **bold**, *italic*, [a link](https://...)"))
+            problems.append(_at(prose, line, block.content, _html_message(block.content)))
         for tok in block.children or ():
             if tok.type == "html_inline":
-                out.append(_at(prose, block.map[0] if block.map else 0, tok.content,
-                               f"HTML is not allowed in policy text ({_first_tag(tok.content)}); "
-                               f"use Markdown instead: **bold**, *italic*, [a link](https://...)"))
+                problems.append(_at(prose, line, tok.content, _html_message(tok.content)))
             elif tok.type in ("link_open", "image"):
                 href = tok.attrGet("href" if tok.type == "link_open" else "src") or ""
-                problem = _link_problem(href, anchors)
+                problem, target = _link_problem(href)
                 if problem:
-                    out.append(_at(prose, block.map[0] if block.map else 0, href, problem))
-    return out
+                    problems.append(_at(prose, line, href, problem))
+                elif target is not None:
+                    refs.append(AnchorRef(target, _at(prose, line, href, "")))
 
 
-def _link_problem(href: str, anchors: set[str] | None) -> str | None:
+def _html_message(html: str) -> str:
+    return (f"HTML is not allowed in policy text ({_first_tag(html)}); "
+            f"use Markdown instead: **bold**, *italic*, [a link](https://...)")
+
+
+def _link_problem(href: str) -> tuple[str | None, str | None]:
+    """(problem, None) for an unsafe link; (None, id) for a '#id' link; (None, None) otherwise."""
     stripped = href.strip()
     try:
         parts = urlsplit(stripped)
     except ValueError:
-        return f"the link '{stripped}' is not a valid address; write a full https:// address or '#rule-id'"
+        return f"the link '{stripped}' is not a valid address; write a full https:// address or '#rule-id'", None
     scheme = parts.scheme.lower()
     if scheme and scheme not in SAFE_SCHEMES:
         return (f"link scheme '{scheme}:' is not allowed ('{_short(stripped)}'); links may use "
-                f"http, https or mailto, or point inside the policy with '#rule-id'")
-    if anchors is not None and not scheme and not parts.netloc and not parts.path and stripped.startswith("#"):
-        target = parts.fragment
-        if target not in anchors:
-            hint = difflib.get_close_matches(target, sorted(anchors), n=1, cutoff=0.7)
-            advice = f"did you mean '#{hint[0]}'? " if hint else ""
-            return (f"the link '#{target}' points to no rule or section; {advice}"
-                    f"use the id of an existing rule or section")
-    return None
+                f"http, https or mailto, or point inside the policy with '#rule-id'"), None
+    if not scheme and not parts.netloc and not parts.path and stripped.startswith("#"):
+        return None, parts.fragment
+    return None, None
 
 
 def _at(prose: Prose, block_line: int, needle: str, message: str) -> Diagnostic:

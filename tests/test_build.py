@@ -1,0 +1,226 @@
+"""`policy build`: what the pages hold, settings, determinism, atomicity and incremental rebuilds."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import git
+import pytest
+
+from conftest import REPO, build_root
+from generator.build import build
+from generator.errors import UsageError, ValidationFailed
+from generator.validate import load_corpus
+
+sys.path.insert(0, str(REPO / "benchmarks"))
+from corpus import generate  # noqa: E402
+
+
+def tree(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("example") / "site"
+    build(REPO, out)
+    return out
+
+
+def test_site_layout(example):
+    assert set(tree(example)) == {
+        ".buildinfo", "404.html", "assets/style.css", "exceptions.md", "exceptions/index.html", "index.html",
+        "matrix/index.html", "sitemap.xml", "usage-policy.md", "usage-policy/index.html"}
+
+
+def test_every_rule_has_its_anchor_permalink_and_marks(example):
+    corpus = load_corpus(REPO)
+    page = (example / "usage-policy" / "index.html").read_text()
+    twin = (example / "usage-policy.md").read_text()
+    for rule in corpus.rules.values():
+        assert f'<article class="rule" id="{rule.id}"' in page or f'id="{rule.id}"' in page
+        assert f'href="#{rule.id}" aria-label="Link to rule {rule.id}"' in page
+        assert f'<a id="{rule.id}"></a>' in twin
+        block = page.split(f'id="{rule.id}"', 1)[1].split("</article>", 1)[0]
+        twin_block = twin.split(f'<a id="{rule.id}"></a>', 1)[1].split("<a id=", 1)[0]
+        if rule.effect == "prohibit" and not rule.waivable:
+            assert "Never waived" in block and "Never waived" in twin_block
+        if rule.waivable:
+            assert "Can be relaxed by a contractual exception" in block
+            assert "government-foreign-intelligence" in block  # which exception relaxes it
+        for ob in rule.obligations:
+            title = corpus.obligations[ob].title
+            assert title in block and title in twin_block
+        first_line = rule.text.strip().splitlines()[0]
+        assert first_line in block and first_line in twin_block
+    for section in corpus.sections.values():
+        assert f'<section class="section level-' in page and f'id="{section.id}"' in page
+        assert f'<li><a href="#{section.id}">' in page  # table of contents
+
+
+def test_support_page_lists_active_exceptions_with_their_terms(example):
+    page = (example / "exceptions" / "index.html").read_text()
+    twin = (example / "exceptions.md").read_text()
+    for text in ("combating human trafficking", "identifying covert influence or sabotage campaigns",
+                 "advance warning of potential military activities", "Claude 3 Haiku (ASL-2)",
+                 "Claude 3 Sonnet (ASL-2)", "26 June 2024", "26 June 2027", "legal-authority"):
+        assert text in page and text in twin
+    assert "Claude Opus 4" not in page  # ASL-3: above the cap
+    assert 'href="../usage-policy/#weapons.design"' in page
+    assert "(usage-policy.md#weapons.design)" in twin
+
+
+def test_drafts_and_retired_exceptions_are_not_published(tmp_path):
+    root = build_root(tmp_path / "root")
+    gov = (root / "exceptions" / "gov.yaml").read_text()
+    (root / "exceptions" / "draft-one.yaml").write_text(
+        gov.replace("id: gov", "id: draft-one").replace("status: active", "status: draft")
+        .replace("Government analysis", "Secret draft"))
+    (root / "exceptions" / "old-one.yaml").write_text(
+        gov.replace("id: gov", "id: old-one").replace("status: active", "status: retired")
+        .replace("Government analysis", "Old retired one"))
+    build(root, tmp_path / "site")
+    for path in ("exceptions/index.html", "exceptions.md", "matrix/index.html", "main/index.html", "index.html"):
+        text = (tmp_path / "site" / path).read_text()
+        assert "Secret draft" not in text and "draft-one" not in text
+        assert "Old retired one" not in text and "old-one" not in text
+
+
+def test_matrix_grid_and_list_forms(example, tmp_path):
+    grid = (example / "matrix" / "index.html").read_text()
+    assert "<table" in grid and '<th scope="col"><a href="../exceptions/#government-foreign-intelligence">' in grid
+    assert '<td class="cell-relaxed">Relaxed</td>' in grid and '<td class="cell-retained">' in grid
+    big = tmp_path / "big"
+    generate(big, documents=2, rules=40, exceptions=30)
+    build(big, tmp_path / "site")
+    listed = (tmp_path / "site" / "matrix" / "index.html").read_text()
+    assert "<table" not in listed and "30 exceptions are in force: too many for a grid" in listed
+    corpus = load_corpus(big)
+    named = {r for e in corpus.exceptions for r in (*e.retains, *(p.rule for p in e.permits))}
+    assert listed.count("<dt>") == len([r for r in corpus.rules.values() if r.waivable or r.id in named])
+
+
+def test_settings_notice_base_url_and_errors(tmp_path, cli):
+    root = build_root(tmp_path / "root")
+    (root / "pyproject.toml").write_text('[tool.policy]\norganization = "Acme"\nbase_url = "https://acme.test/p"\n'
+                                         'notice = "Draft for discussion."\n')
+    build(root, tmp_path / "site")
+    for path in ("index.html", "main/index.html", "exceptions/index.html", "matrix/index.html"):
+        text = (tmp_path / "site" / path).read_text()
+        assert "Draft for discussion." in text and "· Acme</title>" in text
+    assert '<link rel="canonical" href="https://acme.test/p/main/">' in (tmp_path / "site/main/index.html").read_text()
+    sitemap = (tmp_path / "site" / "sitemap.xml").read_text()
+    assert "<loc>https://acme.test/p/main/</loc><lastmod>2024-06-06</lastmod>" in sitemap
+    (root / "pyproject.toml").write_text('[project]\nname = "x"\n\n[tool.policy]\norganisation = "Acme"\n'
+                                         'illustrative = "yes"\n')
+    result = cli(["check"], cwd=root)
+    assert result.exit_code == 1
+    assert result.output.splitlines()[:2] == [
+        "pyproject.toml:5:1: unknown setting 'organisation' in [tool.policy]; did you mean 'organization'? "
+        "allowed: base_url, exceptions_title, illustrative, language, notice, organization",
+        "pyproject.toml:6:1: [tool.policy] illustrative must be true or false"]
+
+
+def test_two_builds_are_byte_identical(tmp_path):
+    env = dict(os.environ, TZ="Pacific/Kiritimati", SOURCE_DATE_EPOCH="1")
+    subprocess.run([sys.executable, "-m", "generator", "build", "--root", str(REPO), "--out",
+                    str(tmp_path / "a")], check=True, capture_output=True, env=env)
+    time.sleep(1.1)  # a later clock must not change a byte
+    build(REPO, tmp_path / "b")
+    assert tree(tmp_path / "a") == tree(tmp_path / "b")
+
+
+def test_pages_name_the_git_revision_and_a_dirty_tree(tmp_path):
+    root = build_root(tmp_path / "repo")
+    repo = git.Repo.init(root)
+    repo.index.add(["policy/main.yaml", "policy/models.yaml", "exceptions/gov.yaml"])
+    sha = repo.index.commit("first version").hexsha
+    build(root, tmp_path / "site")
+    assert f"<code>{sha[:12]}</code>" in (tmp_path / "site" / "main" / "index.html").read_text()
+    (root / "exceptions" / "gov.yaml").write_text((root / "exceptions" / "gov.yaml").read_text() + "\n")
+    build(root, tmp_path / "site")
+    assert f"<code>{sha[:12]} with uncommitted changes</code>" in (tmp_path / "site/main/index.html").read_text()
+    repo.close()
+
+
+def test_invalid_sources_write_nothing_and_keep_the_previous_site(tmp_path, cli):
+    root = build_root(tmp_path / "root")
+    out = tmp_path / "site"
+    build(root, out)
+    before = tree(out)
+    (root / "policy" / "models.yaml").write_text("models: [\n")
+    with pytest.raises(ValidationFailed):
+        build(root, out)
+    result = cli(["build", "--root", str(root), "--out", str(out)])
+    assert result.exit_code == 1 and "nothing was written" in result.output
+    assert tree(out) == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".site")] == []
+
+
+def test_a_killed_build_leaves_the_previous_site_untouched(tmp_path):
+    root = tmp_path / "big"
+    generate(root, documents=60, rules=6000, exceptions=200)
+    out = tmp_path / "site"
+    build(root, out)
+    before = tree(out)
+    page = root / "policy" / "doc-001.yaml"
+    page.write_text(page.read_text().replace("Generated policy document 1\n", "Renamed document\n"))
+    proc = subprocess.Popen([sys.executable, "-m", "generator", "build", "--root", str(root), "--out", str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not any(p.name.startswith(".site.tmp-") and any(p.rglob("*.html")) for p in tmp_path.iterdir()):
+        assert proc.poll() is None, "the build finished before it could be interrupted"
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert tree(out) == before  # every byte of the old site is still there
+    build(root, out)  # the next build succeeds and removes the leftover
+    assert "Renamed document" in (out / "index.html").read_text()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".site")] == []
+
+
+def test_refuses_to_replace_folders_it_did_not_write(tmp_path, root):
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "notes.txt").write_text("keep me")
+    with pytest.raises(UsageError, match="did not write"):
+        build(root, precious)
+    with pytest.raises(UsageError, match="holding the sources"):
+        build(root, root)
+    assert (precious / "notes.txt").read_text() == "keep me"
+
+
+def test_rebuild_renders_only_what_changed_and_matches_a_full_build(tmp_path):
+    root = tmp_path / "corpus"
+    generate(root, documents=5, rules=200, exceptions=20)
+    out = tmp_path / "site"
+    first = build(root, out)
+    assert first.stats.rendered == first.stats.pages
+    again = build(root, out)
+    assert again.stats.rendered == 0
+    doc = root / "policy" / "doc-002.yaml"
+    doc.write_text(doc.read_text().replace("title: Part 1 of document 2", "title: Part one of document 2"))
+    third = build(root, out, memory={}, sources={})
+    assert third.stats.rendered == 2  # doc-002's HTML page and its Markdown twin
+    build(root, tmp_path / "fresh")
+    assert tree(out) == tree(tmp_path / "fresh")
+
+
+def test_build_command(tmp_path, cli, root):
+    result = cli(["build", "--root", str(root), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert re.match(r"policy build: wrote 9 files to .*out \(9 rendered, 0 unchanged\) from no git revision",
+                    result.output)
+    gov = root / "exceptions" / "gov.yaml"
+    gov.write_text(gov.read_text().replace("status: active", "status: draft"))
+    strict = cli(["build", "--strict", "--root", str(root), "--out", str(tmp_path / "out2")])
+    assert strict.exit_code == 1 and not (tmp_path / "out2").exists()

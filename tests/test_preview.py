@@ -1,0 +1,68 @@
+"""`policy preview`: a real HTTP server on 127.0.0.1 that rebuilds when a source file is saved and
+shows validation errors in the page instead of crashing."""
+
+from __future__ import annotations
+
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from generator.preview import Preview
+
+
+def fetch(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def wait_for(condition, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for the preview to rebuild")
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def preview(root):
+    server = Preview(root, port=0)
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_serves_rebuilds_on_save_and_shows_errors(preview, root):
+    status, body = fetch(preview.url + "main/")
+    assert status == 200 and "Designing weapons." in body
+    main = root / "policy" / "main.yaml"
+    good = main.read_text()
+
+    builds = preview.builds
+    main.write_text(good.replace("Designing weapons.", "Designing or building weapons."))
+    wait_for(lambda: preview.builds > builds and "building weapons" in fetch(preview.url + "main/")[1])
+
+    builds = preview.builds
+    main.write_text(good.replace("title: Weapons", "title: Weapons\n        titel: <b>typo</b>"))
+    wait_for(lambda: preview.builds > builds and fetch(preview.url + "main/")[0] == 500)
+    status, body = fetch(preview.url + "main/")
+    assert "The sources have 1 error" in body
+    assert "policy/main.yaml:13:9: unknown key &#x27;titel&#x27; in rule &#x27;weapons.design&#x27;" in body
+    assert "<b>typo</b>" not in body
+
+    builds = preview.builds
+    main.write_text(good)
+    wait_for(lambda: preview.builds > builds and fetch(preview.url + "main/")[0] == 200)
+    assert "Designing weapons." in fetch(preview.url + "main/")[1]
+
+
+def test_only_changed_pages_are_rendered_again(preview, root):
+    gov = root / "exceptions" / "gov.yaml"
+    builds = preview.builds
+    gov.write_text(gov.read_text().replace("combating human trafficking", "combating trafficking in persons"))
+    wait_for(lambda: preview.builds > builds and "trafficking in persons" in fetch(preview.url + "exceptions/")[1])
+    assert "trafficking in persons" in fetch(preview.url + "exceptions.md")[1]
