@@ -38,7 +38,8 @@ def example(tmp_path_factory) -> Path:
 def test_site_layout(example):
     assert set(tree(example)) == {
         ".buildinfo", "404.html", "assets/style.css", "exceptions.md", "exceptions/index.html", "index.html",
-        "matrix/index.html", "sitemap.xml", "usage-policy.md", "usage-policy/index.html"}
+        "matrix/index.html", "sitemap.xml", "usage-policy.md", "usage-policy/index.html",
+        "bundle/bundle.tar.gz", "bundle/data.json", "bundle/data.schema.json", "bundle/policy.rego"}
 
 
 def test_every_rule_has_its_anchor_permalink_and_marks(example):
@@ -210,7 +211,7 @@ def test_rebuild_renders_only_what_changed_and_matches_a_full_build(tmp_path):
     doc = root / "policy" / "doc-002.yaml"
     doc.write_text(doc.read_text().replace("title: Part 1 of document 2", "title: Part one of document 2"))
     third = build(root, out, memory={}, sources={})
-    assert third.stats.rendered == 2  # doc-002's HTML page and its Markdown twin
+    assert third.stats.rendered == 2  # doc-002's page and Markdown twin (the bundle data is unchanged)
     build(root, tmp_path / "fresh")
     assert tree(out) == tree(tmp_path / "fresh")
 
@@ -218,7 +219,7 @@ def test_rebuild_renders_only_what_changed_and_matches_a_full_build(tmp_path):
 def test_build_command(tmp_path, cli, root):
     result = cli(["build", "--root", str(root), "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
-    assert re.match(r"policy build: wrote 9 files to .*out \(9 rendered, 0 unchanged\) from no git revision",
+    assert re.match(r"policy build: wrote 13 files to .*out \(13 rendered, 0 unchanged\) from no git revision",
                     result.output)
     gov = root / "exceptions" / "gov.yaml"
     gov.write_text(gov.read_text().replace("status: active", "status: draft"))

@@ -102,7 +102,7 @@ def asset_bytes(name: str) -> bytes:
 
 
 def plan_pages(corpus: Corpus, settings: Settings, revision: SourceRevision,
-               digests: dict[str, str]) -> list[Page]:
+               digests: dict[str, str], signing=None) -> list[Page]:
     """Every page of the site, with fingerprints; nothing is rendered yet."""
     info = site_info(corpus, settings, revision)
     links = Links(corpus)
@@ -161,7 +161,25 @@ def plan_pages(corpus: Corpus, settings: Settings, revision: SourceRevision,
     pages.append(Page("assets/style.css", templates_digest(), lambda: asset_bytes("style.css")))
     sitemap_fp = _digest(common, base, [(d.id, str(d.effective)) for d in corpus.documents])
     pages.append(Page("sitemap.xml", sitemap_fp, lambda: sitemap(corpus, settings)))
+    pages += bundle_pages(corpus, settings, revision, signing)
     return pages
+
+
+def bundle_pages(corpus: Corpus, settings: Settings, revision: SourceRevision, signing) -> list[Page]:
+    """site/bundle/: the OPA bundle, and its data.json, schema and policy unpacked beside it."""
+    from .. import bundle
+
+    data = bundle.data_json(corpus, settings, revision)
+    version = corpus.version.isoformat() if corpus.version else None
+    rego, schema = bundle.policy_rego(), bundle.data_schema()
+    key = signing.fingerprint + signing.algorithm + signing.key_id if signing is not None else ""
+    archive_fp = _digest(__version__, data, rego, bundle.manifest(revision, version), key)
+    return [
+        Page(f"bundle/{bundle.ARCHIVE_NAME}", archive_fp, lambda: bundle.archive(data, revision, version, signing)),
+        Page("bundle/data.json", _digest(data), lambda: data),
+        Page("bundle/data.schema.json", _digest(schema), lambda: schema),
+        Page("bundle/policy.rego", _digest(rego), lambda: rego),
+    ]
 
 
 def _document_dependencies(doc: Document, corpus: Corpus, links: Links) -> list:

@@ -1,0 +1,33 @@
+"""Canonical JSON, and file hashes computed exactly as Open Policy Agent computes them for
+bundle signatures (v1/bundle/hash.go): JSON files are parsed and re-encoded compactly with
+object keys sorted, without HTML escaping; other files are hashed byte for byte."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+_GO_ESCAPES = {"\u2028": "\\u2028", "\u2029": "\\u2029"}  # Go's encoder always escapes these
+
+
+def canonical(value) -> bytes:
+    """Compact, key-sorted UTF-8 JSON: the bytes data.json is written as, and the bytes OPA
+    hashes for it, so a file's hash is simply sha256 of its content."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    for char, escape in _GO_ESCAPES.items():
+        if char in text:
+            text = text.replace(char, escape)
+    return text.encode("utf-8")
+
+
+def is_structured(name: str) -> bool:
+    """Files OPA hashes as parsed JSON rather than as bytes."""
+    return name.endswith(".json") or name.rsplit("/", 1)[-1] == ".manifest"
+
+
+def file_hash(name: str, data: bytes) -> str:
+    """SHA-256 hex digest of a bundle file as OPA computes it. Raises ValueError for a JSON file
+    that does not parse."""
+    if is_structured(name):
+        data = canonical(json.loads(data.decode("utf-8")))
+    return hashlib.sha256(data).hexdigest()
