@@ -63,6 +63,11 @@ def generate(out: Path, documents: int = 100, rules: int = 10_000, exceptions: i
                     f"          {_sentence(rng, 20)}",
                     f"        effect: {effect}",
                 ]
+                serial = (d * per_doc) + s * 10 + r
+                if serial % 50 == 7:
+                    lines.append("        effective: 2025-09-15")  # scheduled by a later version
+                elif serial % 70 == 11:
+                    lines.append("        retired: 2025-09-15")
                 if effect == "require":
                     lines.append(f"        obligations: [review-{d:03d}]")
                 elif r % 2:
@@ -78,12 +83,14 @@ def generate(out: Path, documents: int = 100, rules: int = 10_000, exceptions: i
     for e in range(exceptions):
         permits = rng.sample(waivable, 3)
         retains = rng.sample(fixed, 4)
+        status = "draft" if e % 10 == 3 else "retired" if e % 15 == 4 else "active"
         lines = [
             f"id: exception-{e:04d}",
             f"title: Generated exception {e}",
-            "status: active",
-            "effective: 2024-06-26",
+            f"status: {status}",
+            f"effective: {'2026-01-01' if e % 13 == 5 else '2024-06-26'}",
             "review_by: 2030-06-26",
+            *(["expires: 2027-01-01"] if e % 7 == 2 else []),
             "eligibility:",
             "  customer_types: [government]",
             "  attestations: [legal-authority, vetted-agency]",

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from .bundle import Signing
+from .bundle.write import Signing
 from .bundle.sign import load_private_key
 from .config import load_settings
 from .errors import ValidationFailed

@@ -95,8 +95,12 @@ def check(root: Path, strict: bool, fmt: str, today: dt.date | None) -> None:
               help="Where to write the site (default: site/ under --root). Replaced atomically.")
 @click.option("--strict", is_flag=True, help="Refuse to build when there are warnings.")
 @click.option("--today", type=_Date(), default=None, help="Evaluate date-based warnings as of this date.")
-def build(root: Path, out: Path | None, strict: bool, today: dt.date | None) -> None:
-    """Validate the sources, then write the site: pages as HTML and Markdown, sitemap."""
+@click.option("--sign-key", type=click.Path(path_type=Path), envvar="POLICY_SIGNING_KEY", default=None,
+              help="PEM private key to sign the bundle with (or set POLICY_SIGNING_KEY).")
+@click.option("--key-id", default="policy", show_default=True, help="Key id recorded in the signature.")
+def build(root: Path, out: Path | None, strict: bool, today: dt.date | None, sign_key: Path | None,
+          key_id: str) -> None:
+    """Validate the sources, then write the site (pages as HTML and Markdown) and the rule bundle."""
     from .build import build as run_build
     from .validate import check_root
 
@@ -108,7 +112,7 @@ def build(root: Path, out: Path | None, strict: bool, today: dt.date | None) -> 
             click.echo(f"policy build: {len(result.warnings)} warning(s) and --strict; nothing was written",
                        err=True)
             sys.exit(EXIT_INVALID)
-    done = _run(lambda: run_build(root, target, today=today), root=root)
+    done = _run(lambda: run_build(root, target, today=today, sign_key=sign_key, key_id=key_id), root=root)
     _print_diagnostics(root, done.warnings, err=True)
     click.echo(f"policy build: wrote {done.stats.pages} files to {os.path.normpath(target)} "
                f"({done.stats.rendered} rendered, {done.stats.reused} unchanged) from {done.revision}")
@@ -149,6 +153,66 @@ def preview(root: Path, port: int, host: str) -> None:
         pass
     finally:
         server.stop()
+
+
+@main.command()
+@click.option("--bundle", "bundle_path", type=click.Path(path_type=Path), required=True,
+              help="bundle.tar.gz, an extracted bundle folder, or a folder holding bundle.tar.gz.")
+@click.option("--input", "input_file", type=click.File("r", encoding="utf-8"), default="-",
+              help="Requests: one JSON object, or JSON lines (default: standard input).")
+@click.option("--key", type=click.Path(path_type=Path), default=None,
+              help="Public key (PEM): the bundle must be signed with its private key.")
+def decide(bundle_path: Path, input_file, key: Path | None) -> None:
+    """Decide requests against a bundle; prints one decision (JSON) per request."""
+    from .decide import Bundle
+
+    bundle = _run(lambda: Bundle.load(bundle_path, public_key=key))
+    failed = _decide_stream(bundle, input_file)
+    if failed:
+        click.echo(f"policy decide: {failed} request(s) could not be read as JSON", err=True)
+        sys.exit(EXIT_INVALID)
+
+
+def _decide_stream(bundle, stream) -> int:
+    """JSON lines (a decision per line, written as each line is read) or one JSON document
+    spread over several lines. A line that is not JSON gets an error object and the run goes on.
+    Returns how many requests could not be read."""
+    failed = 0
+    seen_request = False
+    for number, line in enumerate(stream, start=1):
+        if not line.strip():
+            continue
+        try:
+            request = json.loads(line)
+        except ValueError as exc:
+            if not seen_request and line.lstrip().startswith("{"):
+                document = line + stream.read()  # perhaps one pretty-printed object
+                try:
+                    request = json.loads(document)
+                except ValueError:
+                    pass
+                else:
+                    click.echo(json.dumps(bundle.decide(request).to_dict(), ensure_ascii=False))
+                    return failed
+            failed += 1
+            click.echo(json.dumps({"error": f"line {number}: not valid JSON ({exc.msg}, column {exc.colno})",
+                                   "line": number}))
+            continue
+        seen_request = True
+        click.echo(json.dumps(bundle.decide(request).to_dict(), ensure_ascii=False))
+    return failed
+
+
+@main.command()
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option("--algorithm", type=click.Choice(["ES256", "RS256"]), default="ES256", show_default=True,
+              help="ES256 (ECDSA P-256) or RS256 (RSA 3072).")
+def keygen(directory: Path, algorithm: str) -> None:
+    """Write a signing key pair: DIRECTORY/private.pem and DIRECTORY/public.pem."""
+    from .bundle.sign import generate_keypair
+
+    private, public = _run(lambda: generate_keypair(directory, algorithm))
+    click.echo(f"wrote {private} (keep it secret; mode 0600) and {public} (give it to services)")
 
 
 @main.group()

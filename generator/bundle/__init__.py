@@ -1,75 +1,11 @@
-"""The rule bundle (DESIGN §4): data.json, the Rego policy, the OPA manifest, the signature."""
+"""The rule bundle (DESIGN §4). Kept import-light: services import only what reading needs.
 
-from __future__ import annotations
+write.py    data.json, manifest, archive and signature for `policy build`
+data.py     the model -> data.json
+archive.py  the deterministic OPA tarball, and defensive reading
+sign.py     keys, signing and verification (OPA's .signatures.json)
+canonical.py canonical JSON and OPA's file hashes
+"""
 
-import hashlib
-from dataclasses import dataclass
-from importlib import resources
-
-from .. import __version__
-from ..config import Settings
-from ..gitinfo import SourceRevision
-from ..model import Corpus
-from .archive import ARCHIVE_NAME, write_archive
-from .canonical import canonical
-from .data import SCHEMA_VERSION, bundle_data
-from .sign import SIGNATURES, signatures_file
-
-ROOT = "usage_policy"
-
-
-@dataclass(frozen=True, slots=True)
-class Signing:
-    """A private key to sign bundles with. Only its public fingerprint enters fingerprints."""
-
-    key: object
-    algorithm: str
-    key_id: str = "policy"
-
-    @property
-    def fingerprint(self) -> str:
-        from cryptography.hazmat.primitives import serialization
-
-        public = self.key.public_key().public_bytes(serialization.Encoding.DER,
-                                                    serialization.PublicFormat.SubjectPublicKeyInfo)
-        return hashlib.sha256(public).hexdigest()
-
-
-def policy_rego() -> bytes:
-    return resources.files(__package__).joinpath("policy.rego").read_bytes()
-
-
-def data_schema() -> bytes:
-    return resources.files(__package__).joinpath("data.schema.json").read_bytes()
-
-
-def manifest(revision: SourceRevision, version: str | None) -> bytes:
-    return canonical({
-        "revision": revision.commit or "",
-        "roots": [ROOT],
-        "rego_version": 1,
-        "metadata": {"policy_version": version, "schema_version": SCHEMA_VERSION,
-                     "dirty": revision.dirty, "generator": f"policy {__version__}"},
-    })
-
-
-def bundle_files(data_json: bytes, revision: SourceRevision, version: str | None,
-                 signing: Signing | None) -> dict[str, bytes]:
-    """The files inside bundle.tar.gz, signed when ``signing`` is given."""
-    files = {".manifest": manifest(revision, version), f"{ROOT}/data.json": data_json,
-             f"{ROOT}/policy.rego": policy_rego()}
-    if signing is not None:
-        files[SIGNATURES] = signatures_file(files, signing.key, signing.algorithm, signing.key_id)
-    return files
-
-
-def archive(data_json: bytes, revision: SourceRevision, version: str | None, signing: Signing | None) -> bytes:
-    return write_archive(bundle_files(data_json, revision, version, signing))
-
-
-def data_json(corpus: Corpus, settings: Settings, revision: SourceRevision) -> bytes:
-    return canonical(bundle_data(corpus, settings, revision))
-
-
-__all__ = ["ARCHIVE_NAME", "ROOT", "Signing", "archive", "bundle_files", "data_json", "data_schema",
-           "manifest", "policy_rego"]
+SCHEMA_VERSION = 1  # of data.json; bumped on any incompatible change
+ROOT = "usage_policy"  # the bundle's only root: data.usage_policy

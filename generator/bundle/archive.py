@@ -14,6 +14,7 @@ import io
 import tarfile
 from pathlib import Path, PurePosixPath
 
+from ..errors import UsageError
 from .sign import BundleError
 
 MAX_BUNDLE_BYTES = 512 * 1024 * 1024  # unpacked, all files together
@@ -80,6 +81,8 @@ def read_archive(data: bytes, where: str = "bundle") -> dict[str, bytes]:
 def read_bundle(path: Path) -> dict[str, bytes]:
     """Files of the bundle at ``path`` (name -> bytes). Raises BundleError."""
     path = Path(path)
+    if not path.exists():
+        raise UsageError(f"{path}: no such bundle; pass the bundle.tar.gz (or site/bundle) that 'policy build' wrote")
     if path.is_dir():
         if (path / ARCHIVE_NAME).is_file() and not (path / ".manifest").exists():
             path = path / ARCHIVE_NAME

@@ -9,8 +9,7 @@ from __future__ import annotations
 from ..config import Settings
 from ..gitinfo import SourceRevision
 from ..model import Corpus
-
-SCHEMA_VERSION = 1
+from . import SCHEMA_VERSION
 
 
 def _date(day) -> str | None:

@@ -167,7 +167,7 @@ def plan_pages(corpus: Corpus, settings: Settings, revision: SourceRevision,
 
 def bundle_pages(corpus: Corpus, settings: Settings, revision: SourceRevision, signing) -> list[Page]:
     """site/bundle/: the OPA bundle, and its data.json, schema and policy unpacked beside it."""
-    from .. import bundle
+    from ..bundle import write as bundle
 
     data = bundle.data_json(corpus, settings, revision)
     version = corpus.version.isoformat() if corpus.version else None
