@@ -71,19 +71,31 @@ def main() -> None:
               help="text: one 'path:line:col: message' per line; json: a list of objects.")
 @click.option("--today", type=_Date(), default=None,
               help="Evaluate date-based warnings (review dates) as of this date instead of today (UTC).")
-def check(root: Path, strict: bool, fmt: str, today: dt.date | None) -> None:
+@click.option("--against", metavar="REV", default="HEAD", show_default=True,
+              help="Revision whose published rule ids must still exist (retired, not deleted).")
+def check(root: Path, strict: bool, fmt: str, today: dt.date | None, against: str) -> None:
     """Validate the policy sources and report every problem with its file, line and column."""
-    from .validate import check_root
+    from .history import published_id_problems
+    from .validate import CheckResult, check_root
 
     result = _run(lambda: check_root(root, today=today))
+    note = ""
+    if result.corpus is not None:
+        problems, note = _run(lambda: published_id_problems(root, result.corpus, against))
+        if problems:
+            result = CheckResult(result.corpus, tuple(sorted(result.diagnostics + tuple(problems))),
+                                 result.files, result.digests)
     errors, warnings = len(result.errors), len(result.warnings)
     if fmt == "json":
         items = [{"path": _display(root, d.path), "line": d.line, "column": d.col,
                   "severity": d.severity, "message": d.message} for d in result.diagnostics]
         click.echo(json.dumps({"ok": result.ok(strict), "errors": errors, "warnings": warnings,
-                               "files": result.files, "diagnostics": items}, indent=2))
+                               "files": result.files, "diagnostics": items, "notes": [note] if note else []},
+                              indent=2))
     else:
         _print_diagnostics(root, result.diagnostics)
+        if note:
+            click.echo(f"note: {note}")
         click.echo(_summary(errors, warnings, result.files))
     if not result.ok(strict):
         sys.exit(EXIT_INVALID)

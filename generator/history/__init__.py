@@ -1,0 +1,105 @@
+"""History: the sources at any revision (from git objects), semantic diffs, versions, the
+published-id rule, the changelog."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+from ..config import settings_from_text
+from ..errors import Diagnostic, UsageError, ValidationFailed
+from ..model import Corpus
+from ..validate import CheckResult, check_files, check_root
+from .diff import diff_corpora
+from .gitrepo import GitSources
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+WORKTREE = "worktree"
+
+
+def check_revision(root: Path, rev: str, *, today: dt.date | None = None, cache: dict | None = None) -> CheckResult:
+    """Check the sources as they were at ``rev``, read from git objects (no checkout)."""
+    with GitSources(root) as sources:
+        files, pyproject = sources.files_at(rev)
+    problems: list[Diagnostic] = []
+    if pyproject is not None:
+        try:
+            settings_from_text(pyproject.decode("utf-8", "replace"))
+        except ValidationFailed as exc:
+            problems += exc.diagnostics
+    return check_files(files, problems, today=today, cache=cache)
+
+
+def corpus_at(root: Path, rev: str | None) -> tuple[Corpus, str]:
+    """The validated model at ``rev`` (None: the working tree) and a label for it."""
+    if rev is None or rev == WORKTREE:
+        result, label = check_root(root), "working tree"
+    else:
+        with GitSources(root) as sources:
+            sha = sources.resolve(rev)
+        result, label = check_revision(root, sha), sha
+    if result.errors or result.corpus is None:
+        raise ValidationFailed(list(result.diagnostics))
+    return result.corpus, label
+
+
+def resolve_point(root: Path, point: str | None) -> str | None:
+    """A diff end point: None or 'worktree' (the working tree), a revision, or a version date
+    (the last commit of that version of any page)."""
+    if point is None or point == WORKTREE:
+        return None
+    if _DATE.match(point):
+        from .versions import timeline
+
+        matches = [v for page in timeline(root).versions.values() for v in page if v.label == point]
+        if not matches:
+            raise UsageError(f"no version dated {point} in the history; 'policy history' lists the versions")
+        return max(matches, key=lambda v: v.last.committed).last.sha
+    with GitSources(root) as sources:
+        return sources.resolve(point)
+
+
+def diff_points(root: Path, start: str | None = "HEAD", end: str | None = None) -> dict:
+    """Semantic diff between two points (default: HEAD against the working tree)."""
+    start_rev, end_rev = resolve_point(root, start), resolve_point(root, end)
+    old, old_label = corpus_at(root, start_rev)
+    new, new_label = corpus_at(root, end_rev)
+    result = diff_corpora(old, new)
+    result["from"], result["to"] = old_label, new_label
+    return result
+
+
+def published_id_problems(root: Path, current: Corpus, against: str) -> tuple[list[Diagnostic], str]:
+    """Rule ids present at ``against`` may not vanish; retired ids may not come back.
+
+    Returns the problems and a note (empty when the check ran)."""
+    try:
+        sources = GitSources(root)
+    except UsageError:
+        return [], "not a git repository: the check that published rule ids are kept was skipped"
+    with sources:
+        if not sources.has_commits:
+            return [], "no commits yet: the check that published rule ids are kept was skipped"
+        sha = sources.resolve(against)
+    previous = check_revision(root, sha)
+    if previous.corpus is None:
+        return [], f"the sources at {against} do not load: the published-id check was skipped"
+    problems: list[Diagnostic] = []
+    short = sha[:12]
+    for rule_id, old in sorted(previous.corpus.rules.items()):
+        doc = previous.corpus.documents_by_id.get(old.document)
+        where = f"{against} (commit {short}, {old.document} version {doc.effective if doc else '?'})"
+        new = current.rules.get(rule_id)
+        if new is None:
+            home = current.documents_by_id.get(old.document)
+            path = home.path if home else old.origin.path
+            problems.append(Diagnostic(path, 0, 0,
+                                       f"rule '{rule_id}' was published at {where} and is gone; published ids "
+                                       f"are permanent: keep the rule and add 'retired: YYYY-MM-DD' instead of deleting it"))
+        elif old.retired is not None and new.retired is None:
+            at = new.positions.get("id", new.origin)
+            problems.append(Diagnostic(at.path, at.line, at.col,
+                                       f"rule id '{rule_id}' was retired on {old.retired} at {where}; a retired id "
+                                       f"may not be reused: give the new rule a new id"))
+    return problems, ""

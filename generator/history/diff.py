@@ -1,0 +1,320 @@
+"""Clause-level, semantic differences between two states of the policy, keyed by id.
+
+The result is plain data (documented in docs/history.md, stable for other tools):
+
+    {"format": 1, "documents": [...], "sections": [...], "rules": [...], "exceptions": [...],
+     "models": [...], "summary": "..."}
+
+Every list is sorted by id; every entry has "id" and "change". Text changes carry a word-level
+diff: a list of [op, text] with op "=" (kept), "-" (deleted) or "+" (inserted)."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Any
+
+from ..model import Corpus, Exception_, Rule
+
+FORMAT = 1
+_TOKEN = re.compile(r"\s+|[^\s]+")
+
+
+def word_diff(old: str, new: str) -> list[list[str]]:
+    """Word-level diff: whitespace runs and words are the units."""
+    a, b = _TOKEN.findall(old), _TOKEN.findall(new)
+    out: list[list[str]] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op == "equal":
+            _emit(out, "=", "".join(a[i1:i2]))
+        else:
+            if i2 > i1:
+                _emit(out, "-", "".join(a[i1:i2]))
+            if j2 > j1:
+                _emit(out, "+", "".join(b[j1:j2]))
+    return out
+
+
+def _emit(out: list[list[str]], op: str, text: str) -> None:
+    if out and out[-1][0] == op:
+        out[-1][1] += text
+    else:
+        out.append([op, text])
+
+
+def _date(day) -> str | None:
+    return None if day is None else day.isoformat()
+
+
+def _set_change(old, new) -> dict | None:
+    added, removed = sorted(set(new) - set(old)), sorted(set(old) - set(new))
+    return {"added": added, "removed": removed} if added or removed else None
+
+
+def _value(old, new, stricter_when=None) -> dict:
+    entry: dict[str, Any] = {"from": old, "to": new}
+    if stricter_when is not None:
+        entry["direction"] = "stricter" if stricter_when(old, new) else "looser"
+    return entry
+
+
+def _text(old: str, new: str) -> dict:
+    return {"from": old, "to": new, "words": word_diff(old, new)}
+
+
+def _empty() -> Corpus:
+    return Corpus.of([], [], [])
+
+
+def diff_corpora(old: Corpus | None, new: Corpus | None) -> dict:
+    old, new = old or _empty(), new or _empty()
+    renamed = _renamed_sections(old, new)
+    result = {
+        "format": FORMAT,
+        "documents": _documents(old, new),
+        "sections": _sections(old, new, renamed),
+        "rules": _rules(old, new, renamed),
+        "exceptions": _exceptions(old, new),
+        "models": _models(old, new),
+    }
+    result["summary"] = summarize(result)
+    return result
+
+
+def _documents(old: Corpus, new: Corpus) -> list[dict]:
+    out = []
+    for doc_id in sorted(old.documents_by_id.keys() | new.documents_by_id.keys()):
+        o, n = old.documents_by_id.get(doc_id), new.documents_by_id.get(doc_id)
+        if o is None:
+            out.append({"id": doc_id, "change": "added", "title": n.title, "effective": _date(n.effective)})
+        elif n is None:
+            out.append({"id": doc_id, "change": "removed", "title": o.title, "effective": _date(o.effective)})
+        else:
+            fields = {}
+            if o.effective != n.effective:
+                fields["effective"] = _value(_date(o.effective), _date(n.effective))
+            if o.title != n.title:
+                fields["title"] = _text(o.title, n.title)
+            if o.summary != n.summary:
+                fields["summary"] = _text(o.summary, n.summary)
+            if fields:
+                out.append({"id": doc_id, "change": "changed", "fields": fields})
+    return out
+
+
+def _renamed_sections(old: Corpus, new: Corpus) -> dict[str, str]:
+    """old section id -> new section id, for sections whose id changed but whose rules stayed."""
+    gone = [s for s in old.sections.values() if s.id not in new.sections]
+    fresh = [s for s in new.sections.values() if s.id not in old.sections]
+    mapping: dict[str, str] = {}
+    for o in gone:
+        o_rules = {r.id for r in o.rules}
+        best, score = None, 0.0
+        for n in fresh:
+            if n.id in mapping.values():
+                continue
+            n_rules = {r.id for r in n.rules}
+            if o_rules and n_rules:
+                overlap = len(o_rules & n_rules) / len(o_rules | n_rules)
+            else:
+                overlap = 1.0 if o.title == n.title else 0.0
+            if overlap > score:
+                best, score = n, overlap
+        if best is not None and score >= 0.5:
+            mapping[o.id] = best.id
+    return mapping
+
+
+def _sections(old: Corpus, new: Corpus, renamed: dict[str, str]) -> list[dict]:
+    out = []
+    targets = set(renamed.values())
+    for sid in sorted(old.sections.keys() | new.sections.keys()):
+        o, n = old.sections.get(sid), new.sections.get(sid)
+        if o is not None and n is None:
+            if sid in renamed:
+                entry = {"id": sid, "change": "renamed", "to": renamed[sid]}
+                target = new.sections[renamed[sid]]
+                if target.title != o.title:
+                    entry["title"] = _text(o.title, target.title)
+                out.append(entry)
+            else:
+                out.append({"id": sid, "change": "removed", "title": o.title})
+        elif o is None and n is not None:
+            if sid not in targets:
+                out.append({"id": sid, "change": "added", "title": n.title})
+        elif o is not None and n is not None:
+            fields = {}
+            if o.title != n.title:
+                fields["title"] = _text(o.title, n.title)
+            if o.intro != n.intro:
+                fields["intro"] = _text(o.intro, n.intro)
+            if fields:
+                out.append({"id": sid, "change": "changed", "fields": fields})
+    return out
+
+
+def _stricter_effect(old: str, new: str) -> bool:
+    return new == "prohibit"
+
+
+def _rule_fields(o: Rule, n: Rule) -> dict:
+    fields: dict[str, Any] = {}
+    if o.title != n.title:
+        fields["title"] = _text(o.title, n.title)
+    if o.text != n.text:
+        fields["text"] = _text(o.text, n.text)
+    if o.effect != n.effect:
+        fields["effect"] = _value(o.effect, n.effect, _stricter_effect)
+    if o.waivable != n.waivable:
+        fields["waivable"] = _value(o.waivable, n.waivable, lambda a, b: not b)
+    if (obligations := _set_change(o.obligations, n.obligations)) is not None:
+        obligations["direction"] = "stricter" if obligations["added"] else "looser"
+        fields["obligations"] = obligations
+    for name in ("effective", "retired"):
+        if getattr(o, name) != getattr(n, name):
+            fields[name] = _value(_date(getattr(o, name)), _date(getattr(n, name)))
+    if o.replaced_by != n.replaced_by:
+        fields["replaced_by"] = _value(o.replaced_by, n.replaced_by)
+    return fields
+
+
+def _rules(old: Corpus, new: Corpus, renamed: dict[str, str]) -> list[dict]:
+    out = []
+    for rid in sorted(old.rules.keys() | new.rules.keys()):
+        o, n = old.rules.get(rid), new.rules.get(rid)
+        if o is None:
+            out.append({"id": rid, "change": "added", "document": n.document, "section": n.section,
+                        "title": n.title, "effect": n.effect, "waivable": n.waivable,
+                        "effective": _date(n.effective), "retired": _date(n.retired)})
+            continue
+        if n is None:
+            out.append({"id": rid, "change": "removed", "document": o.document, "section": o.section,
+                        "title": o.title})
+            continue
+        fields = _rule_fields(o, n)
+        moved = None
+        if (o.document, renamed.get(o.section, o.section)) != (n.document, n.section):
+            moved = {"from": {"document": o.document, "section": o.section},
+                     "to": {"document": n.document, "section": n.section}}
+        if not fields and moved is None:
+            continue
+        if o.retired is None and n.retired is not None:
+            change = "retired"
+        elif o.retired is not None and n.retired is None:
+            change = "unretired"
+        elif not fields:
+            change = "moved"
+        else:
+            change = "changed"
+        entry: dict[str, Any] = {"id": rid, "change": change, "title": n.title}
+        if moved is not None:
+            entry["moved"] = moved
+        if fields:
+            entry["fields"] = fields
+        out.append(entry)
+    return out
+
+
+def _exception_fields(o: Exception_, n: Exception_) -> dict:
+    fields: dict[str, Any] = {}
+    if o.title != n.title:
+        fields["title"] = _text(o.title, n.title)
+    if o.status != n.status:
+        fields["status"] = _value(o.status, n.status, lambda a, b: b != "active")
+    for name in ("effective", "review_by", "expires"):
+        if getattr(o, name) != getattr(n, name):
+            fields[name] = _value(_date(getattr(o, name)), _date(getattr(n, name)))
+    for name, stricter_if_added in (("customer_types", False), ("attestations", True), ("retains", True)):
+        change = _set_change(getattr(o, name), getattr(n, name))
+        if change is not None:
+            grew = bool(change["added"]) and not change["removed"]
+            shrank = bool(change["removed"]) and not change["added"]
+            if grew or shrank:
+                change["direction"] = "stricter" if grew == stricter_if_added else "looser"
+            fields[name] = change
+    if o.max_asl != n.max_asl:
+        fields["max_asl"] = _value(o.max_asl, n.max_asl, lambda a, b: b < a)
+    old_permits = {p.rule: p.purposes for p in o.permits}
+    new_permits = {p.rule: p.purposes for p in n.permits}
+    permits: dict[str, Any] = {}
+    if (rules := _set_change(old_permits, new_permits)) is not None:
+        permits.update(rules)
+    purposes = {rule: change for rule in sorted(old_permits.keys() & new_permits.keys())
+                if (change := _set_change(old_permits[rule], new_permits[rule])) is not None}
+    if purposes:
+        permits["purposes"] = purposes
+    if permits:
+        fields["permits"] = permits
+    if o.summary != n.summary:
+        fields["summary"] = _text(o.summary, n.summary)
+    return fields
+
+
+def _exceptions(old: Corpus, new: Corpus) -> list[dict]:
+    out = []
+    for eid in sorted(old.exceptions_by_id.keys() | new.exceptions_by_id.keys()):
+        o, n = old.exceptions_by_id.get(eid), new.exceptions_by_id.get(eid)
+        if o is None:
+            out.append({"id": eid, "change": "added", "title": n.title, "status": n.status,
+                        "effective": _date(n.effective)})
+        elif n is None:
+            out.append({"id": eid, "change": "removed", "title": o.title, "status": o.status})
+        elif fields := _exception_fields(o, n):
+            out.append({"id": eid, "change": "changed", "title": n.title, "fields": fields})
+    return out
+
+
+def _models(old: Corpus, new: Corpus) -> list[dict]:
+    out = []
+    for mid in sorted(old.models_by_id.keys() | new.models_by_id.keys()):
+        o, n = old.models_by_id.get(mid), new.models_by_id.get(mid)
+        if o is None:
+            out.append({"id": mid, "change": "added", "asl": n.asl})
+        elif n is None:
+            out.append({"id": mid, "change": "removed", "asl": o.asl})
+        elif (o.asl, o.name) != (n.asl, n.name):
+            out.append({"id": mid, "change": "changed", "fields": {
+                k: _value(getattr(o, k), getattr(n, k)) for k in ("asl", "name") if getattr(o, k) != getattr(n, k)}})
+    return out
+
+
+_EXCEPTION_WORDS = {"review_by": "review date moved", "effective": "effective date changed",
+                    "expires": "expiry changed", "status": "status changed", "title": "retitled",
+                    "customer_types": "eligibility changed", "attestations": "attestations changed",
+                    "max_asl": "ASL cap changed", "permits": "permitted rules or purposes changed",
+                    "retains": "retained rules changed", "summary": "summary edited"}
+
+
+def summarize(diff: dict) -> str:
+    """One line: 'usage-policy: version 2024-06-06 -> 2025-09-15; 3 rules changed, 1 added; ...'"""
+    parts: list[str] = []
+    for doc in diff["documents"]:
+        if doc["change"] == "changed" and "effective" in doc["fields"]:
+            eff = doc["fields"]["effective"]
+            parts.append(f"{doc['id']}: version {eff['from']} -> {eff['to']}")
+        elif doc["change"] != "changed":
+            parts.append(f"document {doc['id']} {doc['change']}")
+    counts: dict[str, int] = {}
+    for rule in diff["rules"]:
+        counts[rule["change"]] = counts.get(rule["change"], 0) + 1
+    order = ["changed", "added", "retired", "moved", "removed", "unretired"]
+    rule_bits = [f"{counts[c]} {c}" for c in order if counts.get(c)]
+    if rule_bits:
+        first_count = counts[next(c for c in order if counts.get(c))]
+        rule_bits[0] = rule_bits[0].replace(" ", " rule " if first_count == 1 else " rules ", 1)
+        parts.append(", ".join(rule_bits))
+    renames = sum(1 for s in diff["sections"] if s["change"] == "renamed")
+    sections = sum(1 for s in diff["sections"] if s["change"] != "renamed")
+    if renames:
+        parts.append(f"{renames} section{'s' if renames > 1 else ''} renamed")
+    if sections:
+        parts.append(f"{sections} section{'s' if sections > 1 else ''} changed")
+    for exc in diff["exceptions"]:
+        if exc["change"] == "changed":
+            words = ", ".join(_EXCEPTION_WORDS.get(k, k) for k in exc["fields"])
+            parts.append(f"exception {exc['id']}: {words}")
+        else:
+            parts.append(f"exception {exc['id']} {exc['change']}")
+    for model in diff["models"]:
+        parts.append(f"model {model['id']} {model['change']}")
+    return "; ".join(parts) if parts else "no change to the policy"

@@ -1,0 +1,176 @@
+"""Reading the policy sources from git objects (GitPython): no checkout, no change to the
+user's working tree or index.
+
+History follows the first parent of each commit, so it is the sequence of states the branch
+went through; a merge counts as one change, its difference from the first parent."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import UsageError
+from ..load import RawFile
+from ..load.files import MAX_FILE_BYTES, kind_of
+
+SOURCE_DIRS = ("policy", "exceptions")
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    status: str  # A, M, D, T (added, modified, deleted, type changed)
+    path: str  # relative to the policy root
+    old_blob: str | None
+    new_blob: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CommitInfo:
+    sha: str
+    parents: tuple[str, ...]
+    author: str
+    authored: dt.datetime
+    committed: dt.datetime
+    subject: str
+    changes: tuple[Change, ...] = field(default=())
+
+    @property
+    def short(self) -> str:
+        return self.sha[:12]
+
+    @property
+    def date(self) -> dt.date:
+        return self.committed.astimezone(dt.timezone.utc).date()
+
+
+_ZERO = "0" * 40
+
+
+class GitSources:
+    """The git repository holding a policy root."""
+
+    def __init__(self, root: Path):
+        import git
+
+        self.root = Path(root).resolve()
+        try:
+            self.repo = git.Repo(self.root, search_parent_directories=True)
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+            raise UsageError(f"{root} is not inside a git repository; history needs one "
+                             f"(run 'git init' and commit the sources)") from None
+        top = Path(self.repo.working_tree_dir or self.root).resolve()
+        rel = self.root.relative_to(top).as_posix()
+        self.prefix = "" if rel == "." else rel + "/"
+        self.git_dir = Path(self.repo.git_dir)
+
+    def close(self) -> None:
+        self.repo.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    @property
+    def has_commits(self) -> bool:
+        try:
+            self.repo.head.commit
+        except ValueError:
+            return False
+        return True
+
+    @property
+    def shallow(self) -> bool:
+        return (self.git_dir / "shallow").exists()
+
+    def resolve(self, rev: str) -> str:
+        """The full commit sha of ``rev`` (a sha, branch, tag, HEAD~2...). Raises UsageError."""
+        import git
+
+        if not self.has_commits:
+            raise UsageError("the repository has no commits yet; commit the sources first")
+        try:
+            return self.repo.commit(rev).hexsha
+        except (git.BadName, ValueError, git.GitCommandError):
+            raise UsageError(f"'{rev}' is not a revision of this repository (a commit, branch or tag)") from None
+
+    def _paths(self) -> list[str]:
+        return [self.prefix + d for d in SOURCE_DIRS] + [self.prefix + "pyproject.toml"]
+
+    def files_at(self, rev: str) -> tuple[list[RawFile], bytes | None]:
+        """The source files at ``rev`` from git objects, and its pyproject.toml (or None)."""
+        commit = self.repo.commit(self.resolve(rev))
+        files: list[RawFile] = []
+        for folder in SOURCE_DIRS:
+            try:
+                tree = commit.tree / (self.prefix + folder)
+            except KeyError:
+                continue
+            for item in sorted(tree, key=lambda i: i.name):
+                rel = f"{folder}/{item.name}"
+                kind = kind_of(rel)
+                if kind is None or item.type != "blob":
+                    continue
+                if item.mode == 0o120000:  # a symbolic link stored in git: never followed
+                    continue
+                if item.size > MAX_FILE_BYTES:
+                    data = b"\0" * (MAX_FILE_BYTES + 1)  # refused by the loader's size rule
+                else:
+                    data = item.data_stream.read()
+                files.append(RawFile(rel, kind, data))
+        try:
+            pyproject = (commit.tree / (self.prefix + "pyproject.toml")).data_stream.read()
+        except KeyError:
+            pyproject = None
+        return files, pyproject
+
+    def blob(self, sha: str) -> bytes:
+        return self.repo.odb.stream(bytes.fromhex(sha)).read()
+
+    def log(self, rev: str = "HEAD") -> list[CommitInfo]:
+        """Commits on the first-parent line of ``rev`` that change the sources, oldest first,
+        each with its changes to source files (relative to its first parent)."""
+        if not self.has_commits:
+            return []
+        sha = self.resolve(rev)
+        sep, end = "\x1f", "\x1e"
+        raw = self.repo.git.log(
+            sha, "--first-parent", "--diff-merges=first-parent", "--raw", "--no-abbrev", "--no-renames",
+            "--reverse", f"--format={end}%H{sep}%P{sep}%an{sep}%aI{sep}%cI{sep}%s", "--", *self._paths())
+        commits: list[CommitInfo] = []
+        for chunk in raw.split(end):
+            if not chunk.strip():
+                continue
+            header, _, body = chunk.partition("\n")
+            sha_, parents, author, authored, committed, subject = header.split(sep, 5)
+            changes = []
+            for line in body.splitlines():
+                if not line.startswith(":"):
+                    continue
+                meta, _, path = line.partition("\t")
+                _old_mode, _new_mode, old_blob, new_blob, status = meta[1:].split(" ")
+                if not path.startswith(self.prefix):
+                    continue
+                rel = path[len(self.prefix):]
+                changes.append(Change(status[0], rel, None if old_blob == _ZERO else old_blob,
+                                      None if new_blob == _ZERO else new_blob))
+            commits.append(CommitInfo(sha_, tuple(parents.split()), author, dt.datetime.fromisoformat(authored),
+                                      dt.datetime.fromisoformat(committed), subject, tuple(changes)))
+        return commits
+
+    def tags(self) -> dict[str, list[str]]:
+        """Annotated tags by the commit they point to (labels for versions)."""
+        out: dict[str, list[str]] = {}
+        for tag in self.repo.tags:
+            if tag.tag is None:  # lightweight tag: not a label
+                continue
+            try:
+                out.setdefault(tag.commit.hexsha, []).append(tag.name)
+            except ValueError:
+                continue
+        return out
+
+    def dirty(self) -> bool:
+        return bool(self.repo.git.status("--porcelain", "--untracked-files=all", "--", *self._paths()).strip())
