@@ -227,6 +227,91 @@ def keygen(directory: Path, algorithm: str) -> None:
     click.echo(f"wrote {private} (keep it secret; mode 0600) and {public} (give it to services)")
 
 
+def _commit_json(c) -> dict:
+    return {"commit": c.sha, "date": c.committed.isoformat(), "author": c.author, "subject": c.subject}
+
+
+@main.command()
+@root_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--rev", default="HEAD", show_default=True, help="Whose history: a branch, tag or commit.")
+def history(root: Path, fmt: str, rev: str) -> None:
+    """Versions of the policy from git, newest first, each change summarized clause by clause."""
+    from .history.versions import timeline
+
+    line = _run(lambda: timeline(root, rev))
+    if line.shallow:
+        click.echo("note: this is a shallow clone, so the history is incomplete; "
+                   "run 'git fetch --unshallow' for all of it", err=True)
+    status = {(page, v.label): v.status for page, vs in line.versions.items() for v in vs}
+    if fmt == "json":
+        click.echo(json.dumps({
+            "format": 1, "as_of": line.as_of.isoformat(), "shallow": line.shallow,
+            "versions": {page: [{"version": v.label, "status": v.status, "title": v.title, "tags": v.tags,
+                                 "introduced": _commit_json(v.introduced),
+                                 "revisions": [_commit_json(r) for r in v.revisions]}
+                                for v in reversed(vs)] for page, vs in line.versions.items()},
+            "entries": [dict(_commit_json(e.commit), tags=e.tags, summary=e.summary,
+                             changes=[{"page": p, "version": ver, "kind": kind} for p, ver, kind in e.changes])
+                        for e in line.newest_first()],
+        }, indent=2, ensure_ascii=False))
+        return
+    if not line.entries:
+        click.echo("policy history: no commit changes the policy sources yet")
+        return
+    for entry in line.newest_first():
+        c = entry.commit
+        tags = f" [{', '.join(entry.tags)}]" if entry.tags else ""
+        click.echo(f"{c.date.isoformat()}  {c.short}  {c.author}: {c.subject}{tags}")
+        pages = ", ".join(f"{p} {ver} ({kind}, {status.get((p, ver), '')})" for p, ver, kind in entry.changes)
+        click.echo(f"    {pages}")
+        click.echo(f"    {entry.summary}")
+
+
+@main.command()
+@click.argument("start", metavar="[FROM]", required=False, default="HEAD")
+@click.argument("end", metavar="[TO]", required=False, default=None)
+@root_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def diff(start: str, end: str | None, root: Path, fmt: str) -> None:
+    """Clause-level differences between two revisions or versions (default: HEAD .. working tree).
+
+    FROM and TO are commits, branches, tags, version dates (2024-06-06) or 'worktree'."""
+    from .history import diff_points
+    from .history.textdiff import format_text
+
+    result = _run(lambda: diff_points(root, start, end), root=root)
+    if fmt == "json":
+        click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        title = f"policy diff {result['from'][:12] if result['from'] != 'working tree' else 'working tree'}" \
+                f" .. {result['to'][:12] if result['to'] != 'working tree' else 'working tree'}"
+        click.echo(format_text(result, title), nl=False)
+
+
+@main.command()
+@root_option
+@click.option("--check", "check_only", is_flag=True, help="Do not write; exit 1 when CHANGELOG.md is stale.")
+def changelog(root: Path, check_only: bool) -> None:
+    """Write CHANGELOG.md from the published versions in git history."""
+    from .history.changelog import changelog_text
+    from .history.versions import timeline
+
+    text = _run(lambda: changelog_text(root, timeline(root)), root=root)
+    path = root / "CHANGELOG.md"
+    current = path.read_text(encoding="utf-8") if path.exists() else ""
+    if check_only:
+        if current != text:
+            click.echo(f"policy changelog: {os.path.normpath(path)} is stale; run 'policy changelog' and commit it",
+                       err=True)
+            sys.exit(EXIT_INVALID)
+        click.echo("policy changelog: CHANGELOG.md is up to date")
+        return
+    if current != text:
+        path.write_text(text, encoding="utf-8")
+    click.echo(f"policy changelog: wrote {os.path.normpath(path)}")
+
+
 @main.group()
 def new() -> None:
     """Create new source files from commented skeletons."""

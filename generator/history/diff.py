@@ -303,12 +303,13 @@ def summarize(diff: dict) -> str:
         first_count = counts[next(c for c in order if counts.get(c))]
         rule_bits[0] = rule_bits[0].replace(" ", " rule " if first_count == 1 else " rules ", 1)
         parts.append(", ".join(rule_bits))
-    renames = sum(1 for s in diff["sections"] if s["change"] == "renamed")
-    sections = sum(1 for s in diff["sections"] if s["change"] != "renamed")
-    if renames:
-        parts.append(f"{renames} section{'s' if renames > 1 else ''} renamed")
-    if sections:
-        parts.append(f"{sections} section{'s' if sections > 1 else ''} changed")
+    section_counts: dict[str, int] = {}
+    for section in diff["sections"]:
+        section_counts[section["change"]] = section_counts.get(section["change"], 0) + 1
+    for kind in ("added", "renamed", "changed", "removed"):
+        if section_counts.get(kind):
+            n = section_counts[kind]
+            parts.append(f"{n} section{'s' if n > 1 else ''} {kind}")
     for exc in diff["exceptions"]:
         if exc["change"] == "changed":
             words = ", ".join(_EXCEPTION_WORDS.get(k, k) for k in exc["fields"])

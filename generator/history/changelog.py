@@ -1,0 +1,178 @@
+"""CHANGELOG.md from published versions, clause by clause, newest first (Keep a Changelog style),
+and the per-version diffs the site's redlines use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..model import Corpus
+from .diff import diff_corpora, summarize
+from .versions import EXCEPTIONS_PAGE, Timeline, Version
+
+HEADER = """# Changelog
+
+Published versions of the policy, newest first, clause by clause, in the style of
+[Keep a Changelog](https://keepachangelog.com/en/1.1.0/). A version is named by the date it
+takes effect. This file is generated from git history by `policy changelog`; do not edit it by
+hand (`policy changelog --check` fails in CI when it is stale).
+"""
+
+
+@dataclass
+class VersionChange:
+    version: Version
+    previous: Version | None
+    corpus: Corpus  # the sources at the version's last commit
+    diff: dict  # restricted to the page
+
+
+class Corpora:
+    """The validated model at commits, each loaded once."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.loaded: dict[str, Corpus | None] = {}
+        self.file_cache: dict = {}
+
+    def at(self, sha: str) -> Corpus | None:
+        if sha not in self.loaded:
+            from . import check_revision
+
+            result = check_revision(self.root, sha, cache=self.file_cache)
+            self.loaded[sha] = result.corpus if not result.errors else None
+        return self.loaded[sha]
+
+
+def restrict(diff: dict, page: str, old: Corpus | None, new: Corpus | None) -> dict:
+    """The part of a corpus diff that one page shows."""
+    out = {key: [] for key in ("documents", "sections", "rules", "exceptions", "models")}
+    out["format"] = diff["format"]
+    if page == EXCEPTIONS_PAGE:
+        out["exceptions"], out["models"] = diff["exceptions"], diff["models"]
+    else:
+        def on_page(corpus: Corpus | None, kind: str, ident: str) -> bool:
+            if corpus is None:
+                return False
+            item = (corpus.rules if kind == "rules" else corpus.sections).get(ident)
+            if item is None:
+                return False
+            doc = item.document if kind == "rules" else next(
+                (d.id for d in corpus.documents if any(s.id == ident for s in d.walk_sections())), None)
+            return doc == page
+
+        out["documents"] = [d for d in diff["documents"] if d["id"] == page]
+        for kind in ("sections", "rules"):
+            out[kind] = [e for e in diff[kind] if on_page(new, kind, e.get("to", e["id"])) or on_page(old, kind, e["id"])]
+    out["summary"] = summarize(out)
+    return out
+
+
+def version_changes(timeline: Timeline, corpora: Corpora) -> list[VersionChange]:
+    """Every version of every page with its diff against the version before it, newest first."""
+    out: list[VersionChange] = []
+    for page, versions in timeline.versions.items():
+        previous = None
+        for version in versions:
+            new = corpora.at(version.last.sha)
+            old = corpora.at(previous.last.sha) if previous else None
+            if new is None:
+                previous = version
+                continue
+            out.append(VersionChange(version, previous, new, restrict(diff_corpora(old, new), page, old, new)))
+            previous = version
+    out.sort(key=lambda c: (c.version.effective.isoformat() if c.version.effective else "", c.version.last.committed,
+                            c.version.page), reverse=True)
+    return out
+
+
+def _page_title(change: VersionChange) -> str:
+    if change.version.page == EXCEPTIONS_PAGE:
+        return "Exceptions to our Usage Policy"
+    doc = change.corpus.documents_by_id.get(change.version.page)
+    return doc.title if doc else change.version.page
+
+
+def render(changes: list[VersionChange]) -> str:
+    lines = [HEADER]
+    for change in changes:
+        v = change.version
+        lines.append(f"## [{v.label}] {_page_title(change)}")
+        lines.append("")
+        published = v.introduced
+        lines.append(f"Published in commit `{published.short}` on {published.date.isoformat()}"
+                     + (f", with {len(v.revisions)} editorial revision{'s' if len(v.revisions) != 1 else ''}"
+                        if v.revisions else "") + (f"; tagged {', '.join(v.tags)}" if v.tags else "") + ".")
+        added, changed, removed = _sections(change.diff)
+        for heading, items in (("Added", added), ("Changed", changed), ("Removed", removed)):
+            if items:
+                lines += ["", f"### {heading}", ""] + [f"- {item}" for item in items]
+        if not (added or changed or removed):
+            lines += ["", "First published version." if change.previous is None else "No clause changed."]
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _sections(diff: dict) -> tuple[list[str], list[str], list[str]]:
+    added, changed, removed = [], [], []
+    for rule in diff["rules"]:
+        rid, kind = f"`{rule['id']}`", rule["change"]
+        if kind == "added":
+            when = f", in force from {rule['effective']}" if rule.get("effective") else ""
+            added.append(f"{rid} {rule['title']}{when}.")
+        elif kind == "removed":
+            removed.append(f"{rid} {rule['title']}: deleted.")
+        elif kind == "retired":
+            retired = rule["fields"]["retired"]["to"]
+            replaced = rule["fields"].get("replaced_by", {}).get("to")
+            removed.append(f"{rid} {rule['title']}: retired, no longer in force from {retired}"
+                           + (f"; replaced by `{replaced}`" if replaced else "") + ".")
+        else:
+            changed.append(f"{rid} {rule['title']}: {_rule_change(rule)}.")
+    for section in diff["sections"]:
+        if section["change"] == "renamed":
+            changed.append(f"Section `{section['id']}` renamed to `{section['to']}`.")
+        elif section["change"] == "added":
+            added.append(f"Section `{section['id']}` {section['title']}.")
+        elif section["change"] == "removed":
+            removed.append(f"Section `{section['id']}` {section['title']}.")
+        elif "title" in section.get("fields", {}):
+            changed.append(f"Section `{section['id']}` retitled \"{section['fields']['title']['to']}\".")
+    for exc in diff["exceptions"]:
+        eid = f"`{exc['id']}`"
+        if exc["change"] == "added":
+            added.append(f"Exception {eid} {exc['title']} ({exc['status']}, effective {exc['effective']}).")
+        elif exc["change"] == "removed":
+            removed.append(f"Exception {eid} {exc['title']}.")
+        else:
+            changed.append(f"Exception {eid}: " + ", ".join(_field_words(k, v) for k, v in exc["fields"].items()) + ".")
+    for model in diff["models"]:
+        (added if model["change"] == "added" else removed if model["change"] == "removed" else changed).append(
+            f"Model `{model['id']}`" + (f" (ASL {model['asl']})" if "asl" in model else "") + ".")
+    return added, changed, removed
+
+
+def _rule_change(rule: dict) -> str:
+    bits = []
+    if "moved" in rule:
+        bits.append(f"moved from `{rule['moved']['from']['section']}` to `{rule['moved']['to']['section']}`")
+    for name, value in rule.get("fields", {}).items():
+        bits.append(_field_words(name, value))
+    return "; ".join(bits)
+
+
+def _field_words(name: str, value: dict) -> str:
+    if "words" in value:
+        return f"{name} reworded"
+    if "added" in value or "removed" in value or "purposes" in value:
+        parts = [f"+{x}" for x in value.get("added", [])] + [f"-{x}" for x in value.get("removed", [])]
+        if "purposes" in value:
+            parts.append("purposes changed")
+        direction = f" ({value['direction']})" if "direction" in value else ""
+        return f"{name} {' '.join(parts)}{direction}"
+    direction = f" ({value['direction']})" if "direction" in value else ""
+    return f"{name} {value['from']} -> {value['to']}{direction}"
+
+
+def changelog_text(root: Path, timeline: Timeline) -> str:
+    return render(version_changes(timeline, Corpora(root)))
