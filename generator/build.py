@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from .bundle.write import Signing
 from .bundle.sign import load_private_key
-from .config import load_settings
-from .errors import ValidationFailed
-from .gitinfo import source_revision
+from .config import Settings, load_settings, settings_from_text
+from .errors import UsageError, ValidationFailed
+from .gitinfo import SourceRevision, source_revision
+from .history import check_revision
+from .history.changelog import Corpora
+from .history.gitrepo import GitSources
+from .history.versions import timeline
+from .render.history_pages import SiteHistory
 from .render.engine import plan_pages
 from .render.site import WriteStats, check_output_folder, write_site
 from .validate import check_root
@@ -26,24 +32,64 @@ class BuildResult:
 
 def build(root: Path, out: Path, *, today: dt.date | None = None,
           memory: dict | None = None, sources: dict | None = None, sign_key: Path | None = None,
-          key_id: str = "policy") -> BuildResult:
+          key_id: str = "policy", rev: str | None = None) -> BuildResult:
     """Build the site for the sources under ``root`` into ``out``.
 
     Raises ValidationFailed (nothing written) when the sources are invalid, UsageError when
     ``out`` cannot be used. ``memory`` and ``sources`` are caches a long-running caller (the
     preview server) keeps between builds: rendered pages, and checked source files.
-    ``sign_key``: a PEM private key; the bundle is then signed (the key never enters the site)."""
+    ``sign_key``: a PEM private key; the bundle is then signed (the key never enters the site).
+    ``rev``: build the sources as of that git revision, read from git objects."""
     root, out = Path(root), Path(out)
     signing = None
     if sign_key is not None:
         key, algorithm = load_private_key(Path(sign_key))
         signing = Signing(key, algorithm, key_id)
     check_output_folder(out, root)
-    result = check_root(root, today=today, cache=sources)
+    if rev is None:
+        result = check_root(root, today=today, cache=sources)
+    else:
+        result = check_revision(root, rev, today=today, cache=sources)
     if result.errors or result.corpus is None:
         raise ValidationFailed(list(result.diagnostics))
-    settings = load_settings(root)
-    revision = source_revision(root)
-    pages = plan_pages(result.corpus, settings, revision, result.digests, signing)
+    if rev is None:
+        settings, revision = load_settings(root), source_revision(root)
+    else:
+        settings, revision = _at_revision(root, rev)
+    history = site_history(root, rev or "HEAD", revision)
+    pages = plan_pages(result.corpus, settings, revision, result.digests, signing, history)
     stats = write_site(pages, out, memory)
     return BuildResult(out, stats, tuple(result.warnings), revision.label)
+
+
+def _at_revision(root: Path, rev: str) -> tuple[Settings, SourceRevision]:
+    with GitSources(root) as sources:
+        sha = sources.resolve(rev)
+        _files, pyproject = sources.files_at(sha)
+        committed = sources.repo.commit(sha).committed_datetime.astimezone(dt.timezone.utc).date()
+    settings = settings_from_text(pyproject.decode("utf-8", "replace")) if pyproject is not None else Settings()
+    return settings, SourceRevision(sha, False, committed)
+
+
+def as_of_date(revision: SourceRevision) -> dt.date:
+    """The day statuses (in force, scheduled) are computed for: SOURCE_DATE_EPOCH when set, else
+    the built commit's date, so the same revision always builds the same pages."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).date()
+    if revision.committed is not None:
+        return revision.committed
+    return dt.datetime.now(dt.timezone.utc).date()
+
+
+def site_history(root: Path, rev: str, revision: SourceRevision) -> SiteHistory:
+    try:
+        with GitSources(root) as sources:
+            if not sources.has_commits:
+                return SiteHistory(None, None, "No version has been committed yet.")
+            shallow = sources.shallow
+    except UsageError:
+        return SiteHistory(None, None, "The sources are not in a git repository, so there is no version history.")
+    line = timeline(root, rev, as_of=as_of_date(revision))
+    note = "This history is incomplete: it was built from a shallow clone." if shallow else ""
+    return SiteHistory(line, Corpora(root), note)

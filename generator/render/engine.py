@@ -80,7 +80,8 @@ def _environment(autoescape: bool) -> jinja2.Environment:
     @jinja2.pass_context
     def markdown_filter(ctx, text: str, page):
         links: Links = ctx["links"]
-        return markupsafe.Markup(md.to_html(text, lambda anchor: links.href(anchor, page)))
+        root = ctx.get("root", "../")
+        return markupsafe.Markup(md.to_html(text, lambda anchor: links.href(anchor, page, root)))
 
     @jinja2.pass_context
     def md_links(ctx, text: str, page):
@@ -102,7 +103,7 @@ def asset_bytes(name: str) -> bytes:
 
 
 def plan_pages(corpus: Corpus, settings: Settings, revision: SourceRevision,
-               digests: dict[str, str], signing=None) -> list[Page]:
+               digests: dict[str, str], signing=None, history=None) -> list[Page]:
     """Every page of the site, with fingerprints; nothing is rendered yet."""
     info = site_info(corpus, settings, revision)
     links = Links(corpus)
@@ -114,21 +115,25 @@ def plan_pages(corpus: Corpus, settings: Settings, revision: SourceRevision,
     def html_page(path: str, template: str, root: str, current: str, **context) -> Callable[[], bytes]:
         def render() -> bytes:
             canonical = (base + path[: -len("index.html")]) if base and path.endswith("index.html") else ""
-            text = HTML.get_template(template).render(info=info, links=links, root=root, current=current,
-                                                      canonical=canonical, **_resolve(context))
+            values = {"info": info, "links": links, "root": root, "current": current, "canonical": canonical}
+            values.update(_resolve(context))
+            text = HTML.get_template(template).render(**values)
             return text.encode("utf-8")
         return render
 
     def text_page(template: str, **context) -> Callable[[], bytes]:
         return lambda: TEXT.get_template(template).render(info=info, links=links, **_resolve(context)).encode("utf-8")
 
+    timeline = history.timeline if history is not None else None
     for doc in corpus.documents:
         deps = _document_dependencies(doc, corpus, links)
-        fp = _digest(common, digests.get(doc.path, ""), deps)
+        banner = _scheduled_banner(timeline, doc)
+        fp = _digest(common, digests.get(doc.path, ""), deps, banner)
         sections = Lazy(lambda doc=doc: document_view(doc, corpus, links))
         pages.append(Page(f"{doc.id}/index.html", fp,
                           html_page(f"{doc.id}/index.html", "document.html", "../", doc.id, doc=doc,
-                                    sections=sections, page_title=doc.title, markdown_twin=f"../{doc.id}.md")))
+                                    sections=sections, page_title=doc.title, markdown_twin=f"../{doc.id}.md",
+                                    version_banner=banner)))
         pages.append(Page(f"{doc.id}.md", fp, text_page("document.md", doc=doc, sections=sections)))
 
     published = published_exceptions(corpus)
@@ -162,7 +167,26 @@ def plan_pages(corpus: Corpus, settings: Settings, revision: SourceRevision,
     sitemap_fp = _digest(common, base, [(d.id, str(d.effective)) for d in corpus.documents])
     pages.append(Page("sitemap.xml", sitemap_fp, lambda: sitemap(corpus, settings)))
     pages += bundle_pages(corpus, settings, revision, signing)
+    if history is not None:
+        from .history_pages import history_pages
+
+        pages += history_pages(history, corpus, settings, html_page, _digest, common, Page)
     return pages
+
+
+def _scheduled_banner(timeline, doc) -> dict | None:
+    """On a document page whose version has not taken effect yet: say when, and what applies."""
+    if timeline is None:
+        return None
+    versions = timeline.versions.get(doc.id, [])
+    if not versions or versions[-1].effective != doc.effective or versions[-1].status != "scheduled":
+        return None
+    current = next((v for v in reversed(versions) if v.status == "in force"), None)
+    text = f"this version takes effect on {long_date(doc.effective)}."
+    if current is None:
+        return {"label": "Scheduled", "text": text, "link": "", "link_text": ""}
+    return {"label": "Scheduled", "text": text + f" Until then, the version of {long_date(current.effective)} applies.",
+            "link": f"../versions/{doc.id}/{current.label}/", "link_text": "Read the version in force"}
 
 
 def bundle_pages(corpus: Corpus, settings: Settings, revision: SourceRevision, signing) -> list[Page]:

@@ -48,16 +48,13 @@ class Links:
                 for permit in exc.permits:
                     self.relaxed_by.setdefault(permit.rule, []).append(exc.id)
 
-    def href(self, anchor: str, from_page: str | None) -> str:
-        """``from_page``: the document id of the current page, '' for the site root, None for
-        a top-level page one folder deep (exceptions/, matrix/)."""
+    def href(self, anchor: str, from_page: str | None, root: str = "../") -> str:
+        """``from_page``: the document id of the page the link is on (None for other pages);
+        ``root``: the relative path from that page to the site root ('', '../', '../../../')."""
         page = self.page_of.get(anchor)
-        if page is None:
+        if page is None or page == from_page:
             return "#" + anchor
-        if page == from_page:
-            return "#" + anchor
-        prefix = "" if from_page == "" else "../"
-        return f"{prefix}{page}/#{anchor}"
+        return f"{root}{page}/#{anchor}"
 
     def md_href(self, anchor: str, from_page: str | None) -> str:
         page = self.page_of.get(anchor)
