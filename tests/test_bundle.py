@@ -19,6 +19,7 @@ from generator.bundle.archive import read_archive, write_archive
 from generator.bundle.sign import BundleError, generate_keypair
 from generator.decide import Bundle
 from generator.errors import UsageError
+from generator.validate import load_corpus
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +61,7 @@ def test_layout_manifest_and_determinism(tmp_path, keys):
     assert files["usage_policy/data.json"] == (one / "data.json").read_bytes()
     manifest = json.loads(files[".manifest"])
     assert manifest["roots"] == ["usage_policy"] and manifest["rego_version"] == 1
-    assert manifest["metadata"]["policy_version"] == "2024-06-06"
+    assert manifest["metadata"]["policy_version"] == load_corpus(REPO).version.isoformat()
     signed_a = tmp_path / "sa"
     build(REPO, signed_a, sign_key=keys / "a" / "private.pem")
     build(REPO, tmp_path / "sb", sign_key=keys / "a" / "private.pem")

@@ -49,7 +49,8 @@ def test_case(bundles, policy, name, case):
 def test_decision_cites_version_and_revision(bundles):
     bundle, _ = bundles["example"]
     decision = bundle.decide({"use": "high-risk.legal", "at": "2025-01-01"})
-    assert decision.version == "2024-06-06" and decision.revision == bundle.revision
+    assert decision.version == bundle.data["documents"]["usage-policy"]["effective"]
+    assert decision.revision == bundle.revision
 
 
 def test_missing_date_means_today(bundles):

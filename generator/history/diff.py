@@ -11,35 +11,34 @@ diff: a list of [op, text] with op "=" (kept), "-" (deleted) or "+" (inserted)."
 from __future__ import annotations
 
 import difflib
-import re
 from typing import Any
 
 from ..model import Corpus, Exception_, Rule
 
 FORMAT = 1
-_TOKEN = re.compile(r"\s+|[^\s]+")
 
 
 def word_diff(old: str, new: str) -> list[list[str]]:
-    """Word-level diff: whitespace runs and words are the units."""
-    a, b = _TOKEN.findall(old), _TOKEN.findall(new)
+    """Word-level diff. Whitespace is not significant (a re-wrapped paragraph is unchanged):
+    each run holds its words separated by single spaces, and runs are separated by a space."""
+    a, b = old.split(), new.split()
     out: list[list[str]] = []
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         if op == "equal":
-            _emit(out, "=", "".join(a[i1:i2]))
+            _emit(out, "=", a[i1:i2])
         else:
             if i2 > i1:
-                _emit(out, "-", "".join(a[i1:i2]))
+                _emit(out, "-", a[i1:i2])
             if j2 > j1:
-                _emit(out, "+", "".join(b[j1:j2]))
-    return out
+                _emit(out, "+", b[j1:j2])
+    return [[op, " ".join(words)] for op, words in out]
 
 
-def _emit(out: list[list[str]], op: str, text: str) -> None:
+def _emit(out: list, op: str, words: list[str]) -> None:
     if out and out[-1][0] == op:
-        out[-1][1] += text
+        out[-1][1].extend(words)
     else:
-        out.append([op, text])
+        out.append([op, list(words)])
 
 
 def _date(day) -> str | None:

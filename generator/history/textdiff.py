@@ -20,7 +20,7 @@ def words_inline(ops: list[list[str]]) -> str:
             out.append(f"[-{text}-]")
         else:
             out.append(f"{{+{text}+}}")
-    return " ".join("".join(out).split())
+    return " ".join(out)
 
 
 def _fields(fields: dict) -> list[str]:
