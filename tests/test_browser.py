@@ -13,7 +13,8 @@ from browser import axe_violations, browser, serve
 from conftest import REPO, build_root
 from generator.build import build
 
-PAGES = ["index.html", "usage-policy/", "exceptions/", "matrix/", "404.html"]
+PAGES = ["index.html", "usage-policy/", "exceptions/", "matrix/", "404.html", "versions/",
+         "versions/usage-policy/2024-06-06/", "versions/usage-policy/2025-09-15/changes/"]
 
 
 @pytest.fixture(scope="module")

@@ -171,8 +171,8 @@ def timeline(root: Path, rev: str = "HEAD", as_of: dt.date | None = None) -> Tim
             touched = [c for c in commit.changes if kind_of(c.path) is not None]
             if not touched:
                 continue
-            summaries = [s for c in touched
-                         if (s := parser.summary(c.path, before.get(c.path), state.get(c.path))) != "no change to the policy"]
+            summaries = [s for path, old, new in _pairs(touched, before, state, parser)
+                         if (s := parser.summary(path, old, new)) != "no change to the policy"]
             changes = _version_changes(commit, before, state, touched, parser, versions, tags.get(commit.sha, []))
             entries.append(Entry(commit, "; ".join(summaries) or "no change to the policy", changes,
                                  tags.get(commit.sha, [])))
@@ -182,6 +182,26 @@ def timeline(root: Path, rev: str = "HEAD", as_of: dt.date | None = None) -> Tim
     for page_versions in versions.values():
         _statuses(page_versions, when)
     return Timeline(versions, entries, shallow, when)
+
+
+def _pairs(touched, before: dict[str, str], after: dict[str, str], parser: _Parser):
+    """(path, old blob, new blob) for each changed source. A document is matched by its id, not
+    its path, so a renamed (or split and rejoined) file is compared with itself."""
+    out, docs_before, docs_after = [], {}, {}
+    for change in touched:
+        if kind_of(change.path) != KIND_DOCUMENT:
+            out.append((change.path, before.get(change.path), after.get(change.path)))
+            continue
+        for state, docs in ((before, docs_before), (after, docs_after)):
+            blob = state.get(change.path)
+            if blob:
+                facts = parser.facts(change.path, blob)
+                docs[facts.get("id", change.path)] = (change.path, blob)
+    for doc_id in sorted(docs_before.keys() | docs_after.keys()):
+        old, new = docs_before.get(doc_id), docs_after.get(doc_id)
+        path = (new or old)[0]
+        out.append((path, old[1] if old else None, new[1] if new else None))
+    return out
 
 
 def _pages(state: dict[str, str], parser: _Parser) -> tuple[dict[str, tuple[str, str]], tuple]:

@@ -138,11 +138,11 @@ def _entries(diff: dict, old: Corpus | None, new: Corpus) -> tuple[list[dict], s
                  "kind_text": _KIND_TEXT.get(rule["change"], rule["change"]), "notes": [], "texts": []}
         if rule["change"] == "added":
             r = new.rules[rule["id"]]
-            entry["texts"].append(("Text", [["+", r.text]]))
+            entry["texts"].append(("Text", [["+", r.text.strip()]]))
             if r.effective:
                 entry["notes"].append(f"In force from {long_date(r.effective)}.")
         elif rule["change"] == "removed" and old is not None:
-            entry["texts"].append(("Text", [["-", old.rules[rule["id"]].text]]))
+            entry["texts"].append(("Text", [["-", old.rules[rule["id"]].text.strip()]]))
         if "moved" in rule:
             entry["notes"].append(f"Moved from section {rule['moved']['from']['section']} to "
                                   f"section {rule['moved']['to']['section']}.")

@@ -1,0 +1,269 @@
+"""Versions, history, diffs, changelog and published ids, on real git repositories made here."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+
+import git
+import pytest
+
+from conftest import FIXTURES, REPO, build_root
+from generator.build import build
+from generator.history import diff_points
+from generator.history.gitrepo import GitSources
+from generator.history.versions import timeline
+
+GOLDEN = FIXTURES.parent / "golden"
+
+
+class Repo:
+    """A policy repository in a temp folder, committed to with fixed authors and dates."""
+
+    def __init__(self, path):
+        self.root = build_root(path)
+        self.git = git.Repo.init(self.root, initial_branch="main")
+        self.when = dt.datetime(2024, 6, 1, 12, tzinfo=dt.timezone.utc)
+
+    def edit(self, rel: str, old: str, new: str) -> None:
+        path = self.root / rel
+        text = path.read_text()
+        assert old in text, (rel, old)
+        path.write_text(text.replace(old, new, 1))
+
+    def commit(self, message: str, author: str = "Ann Legal") -> str:
+        self.git.git.add("-A")
+        self.when += dt.timedelta(days=1)
+        stamp = f"{int(self.when.timestamp())} +0000"
+        actor = git.Actor(author, "legal@example.com")
+        return self.git.index.commit(message, author=actor, committer=actor, author_date=stamp,
+                                     commit_date=stamp).hexsha
+
+
+@pytest.fixture
+def repo(tmp_path):
+    r = Repo(tmp_path / "repo")
+    r.commit("First version")
+    yield r
+    r.git.close()
+
+
+def entries(root, **kw):
+    line = timeline(root, as_of=dt.date(2025, 1, 1), **kw)
+    return line, [(e.commit.subject, e.changes, e.summary) for e in line.entries]
+
+
+def test_linear_history_versions_revisions_and_statuses(repo):
+    repo.edit("policy/main.yaml", "Designing weapons.", "Designing or building weapons.")
+    repo.commit("Editorial fix")
+    repo.edit("policy/main.yaml", "effective: 2024-06-06", "effective: 2025-09-15")
+    repo.edit("policy/main.yaml", "        waivable: true\n", "        waivable: false\n")
+    repo.edit("exceptions/gov.yaml", "  - rule: surveillance.intelligence-analysis", "  - rule: high-risk.legal")
+    repo.git.git.checkout("--", "exceptions/gov.yaml")
+    repo.commit("Version of 15 September 2025")
+    repo.edit("exceptions/gov.yaml", "review_by: 2030-06-26", "review_by: 2031-06-26")
+    repo.commit("Move the review date", author="Bob Counsel")
+    (repo.root / "README.md").write_text("code only\n")
+    repo.commit("Docs only: not a policy change")
+    line, got = entries(repo.root)
+    assert [g[0] for g in got] == ["First version", "Editorial fix", "Version of 15 September 2025",
+                                   "Move the review date"]
+    assert got[1][1] == [("main", "2024-06-06", "revision")]
+    assert got[1][2] == "1 rule changed"
+    assert got[2][1] == [("main", "2025-09-15", "new version")]
+    assert got[2][2] == "main: version 2024-06-06 -> 2025-09-15; 1 rule changed"
+    assert got[3] == ("Move the review date", [("exceptions", "2024-06-26", "revision")],
+                      "exception gov: review date moved")
+    main = line.versions["main"]
+    assert [(v.label, v.status, len(v.revisions)) for v in main] == [("2024-06-06", "in force", 1),
+                                                                    ("2025-09-15", "scheduled", 0)]
+    assert line.versions["exceptions"][0].status == "in force"
+
+
+def test_merge_counts_once_on_the_first_parent_line(repo):
+    repo.git.git.checkout("-b", "edits")
+    repo.edit("policy/main.yaml", "Designing weapons.", "Designing or building weapons.")
+    repo.commit("On a branch")
+    repo.git.git.checkout("main")
+    repo.edit("policy/models.yaml", "name: Small", "name: Small model")
+    repo.commit("On main")
+    repo.git.git.merge("edits", "--no-ff", "-m", "Merge the branch")
+    line, got = entries(repo.root)
+    assert [g[0] for g in got] == ["First version", "On main", "Merge the branch"]
+    assert got[2][2] == "1 rule changed"
+
+
+def test_renamed_file_is_the_same_document(repo):
+    repo.git.git.mv("policy/main.yaml", "policy/core.yaml")
+    repo.commit("Rename the file")
+    line, got = entries(repo.root)
+    assert got[-1] == ("Rename the file", [("main", "2024-06-06", "revision")], "no change to the policy")
+    assert len(line.versions["main"]) == 1
+
+
+def test_file_deleted_and_added_again(repo):
+    gov = (repo.root / "exceptions" / "gov.yaml").read_text()
+    (repo.root / "exceptions" / "gov.yaml").unlink()
+    repo.commit("Withdraw the exception")
+    (repo.root / "exceptions" / "gov.yaml").write_text(gov)
+    repo.commit("Restore the exception")
+    line, got = entries(repo.root)
+    assert got[1][2] == "exception gov removed" and got[2][2] == "exception gov added"
+    assert [v.label for v in line.versions["exceptions"]] == ["2024-06-26", "undated", "2024-06-26"]
+
+
+def test_shallow_clone_says_history_is_incomplete(repo, tmp_path, cli):
+    repo.edit("policy/main.yaml", "Designing weapons.", "Designing or building weapons.")
+    repo.commit("Second")
+    clone = tmp_path / "shallow"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{repo.root}", str(clone)], check=True)
+    result = cli(["history", "--root", str(clone), "--format", "json"])
+    assert result.exit_code == 0
+    assert "shallow clone" in result.output  # the note (on standard error)
+    data = json.loads(result.output[result.output.index("{"):])
+    assert data["shallow"] is True and len(data["entries"]) == 1
+
+
+def test_repository_without_commits(tmp_path, cli):
+    root = build_root(tmp_path / "fresh")
+    git.Repo.init(root).close()
+    assert cli(["history", "--root", str(root)]).output.startswith("policy history: no commit")
+    result = cli(["diff", "--root", str(root)])
+    assert result.exit_code == 2 and "no commits yet" in result.output
+    build(root, tmp_path / "site")
+    assert "No version has been committed yet." in (tmp_path / "site" / "versions" / "index.html").read_text()
+    check = cli(["check", "--root", str(root)])
+    assert check.exit_code == 0 and "no commits yet" in check.output
+
+
+def test_dirty_working_tree_diff(repo, cli):
+    repo.edit("policy/main.yaml", "        text: Designing weapons.\n", "        text: Designing weapons.\n"
+                                                                         "        waivable: true\n")
+    result = cli(["diff", "--root", str(repo.root)])
+    assert result.exit_code == 0, result.output
+    assert "~ weapons.design changed" in result.output
+    assert "waivable: false -> true (looser)" in result.output
+
+
+def _known_pair(repo):
+    """v1 = the base fixture; v2 = one edit of every kind the diff reports."""
+    main = "policy/main.yaml"
+    repo.edit(main, "effective: 2024-06-06", "effective: 2025-09-15")
+    repo.edit(main, "  - id: standards\n    title: Standards", "  - id: core-standards\n    title: Core standards")
+    repo.edit(main, "        text: Designing weapons.", "        text: Designing, building or selling weapons.\n"
+                                                      "        waivable: true")
+    repo.edit(main, "        obligations: [human-review]", "        obligations: [human-review, disclosure]")
+    repo.edit(main, "  - id: human-review\n", "  - id: disclosure\n    title: Users are told\n  - id: human-review\n")
+    repo.edit(main, "sections:\n", "sections:\n  - id: extra\n    title: Extra\n    rules:\n"
+                    "      - id: extra.new-rule\n        title: A new rule\n        text: Something new.\n"
+                    "        effective: 2025-09-15\n")
+    gov = "exceptions/gov.yaml"
+    repo.edit(gov, "review_by: 2030-06-26", "review_by: 2031-06-26")
+    repo.edit(gov, "attestations: [legal-authority]", "attestations: [legal-authority, vetted-agency]")
+    repo.edit(gov, "  max_asl: 2", "  max_asl: 3")
+    repo.edit(gov, "purposes: [combating human trafficking]", "purposes: [combating human trafficking, counter-terrorism]")
+    repo.edit("policy/models.yaml", "asl: 3", "asl: 4")
+    return repo.commit("Second version")
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_golden_diff_of_a_known_pair(repo, cli, fmt):
+    first = repo.git.head.commit.hexsha
+    second = _known_pair(repo)
+    result = cli(["diff", first, second, "--root", str(repo.root), "--format", fmt])
+    assert result.exit_code == 0, result.output
+    output = result.output.replace(first[:12], "FROM").replace(second[:12], "TO")
+    output = output.replace(first, "FROM").replace(second, "TO")
+    golden = GOLDEN / f"diff.{'txt' if fmt == 'text' else 'json'}"
+    if os.environ.get("POLICY_REGEN"):
+        golden.parent.mkdir(exist_ok=True)
+        golden.write_text(output)
+    assert output == golden.read_text()
+
+
+def test_diff_by_version_dates(repo):
+    _known_pair(repo)
+    result = diff_points(repo.root, "2024-06-06", "2025-09-15")
+    assert result["summary"].startswith("main: version 2024-06-06 -> 2025-09-15")
+    section = [s for s in result["sections"] if s["change"] == "renamed"]
+    assert section == [{"id": "standards", "change": "renamed", "to": "core-standards",
+                        "title": {"from": "Standards", "to": "Core standards",
+                                  "words": [["-", "Standards"], ["+", "Core standards"]]}}]
+    assert not [r for r in result["rules"] if "moved" in r]  # a renamed section moves nothing
+
+
+def test_published_ids_may_not_vanish_or_come_back(repo, cli):
+    sha = repo.git.head.commit.hexsha
+    repo.edit("policy/main.yaml", "      - id: weapons.design\n        title: Weapons\n        text: Designing weapons.\n", "")
+    repo.edit("exceptions/gov.yaml", "retains: [weapons.design]", "retains: []")
+    result = cli(["check", "--root", str(repo.root)])
+    assert result.exit_code == 1
+    assert (f"policy/main.yaml: rule 'weapons.design' was published at HEAD (commit {sha[:12]}, main version "
+            f"2024-06-06) and is gone") in result.output
+    repo.git.git.checkout("--", ".")
+    repo.edit("policy/main.yaml", "        text: Designing weapons.\n", "        text: Designing weapons.\n"
+                                                                         "        retired: 2025-01-01\n")
+    assert cli(["check", "--root", str(repo.root)]).exit_code == 0  # retiring is the way
+    repo.commit("Retire weapons.design")
+    repo.edit("policy/main.yaml", "        retired: 2025-01-01\n", "")
+    back = cli(["check", "--root", str(repo.root)])
+    assert back.exit_code == 1 and "rule id 'weapons.design' was retired on 2025-01-01" in back.output
+    against = cli(["check", "--root", str(repo.root), "--against", sha])
+    assert against.exit_code == 0  # at the first commit it was not retired yet
+    bad = cli(["check", "--root", str(repo.root), "--against", "no-such-branch"])
+    assert bad.exit_code == 2
+
+
+def test_build_rev_and_version_pages(repo, tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc).timestamp())))
+    first = repo.git.head.commit.hexsha
+    _known_pair(repo)
+    build(repo.root, tmp_path / "old", rev=first)
+    assert "Designing weapons." in (tmp_path / "old" / "main" / "index.html").read_text()
+    assert json.loads((tmp_path / "old/bundle/data.json").read_text())["revision"] == first
+    build(repo.root, tmp_path / "new")
+    site = tmp_path / "new"
+    assert "Designing, building or selling weapons." in (site / "main" / "index.html").read_text()
+    old_version = (site / "versions/main/2024-06-06/index.html").read_text()
+    assert "Designing weapons." in old_version and "Superseded" in old_version
+    redline = (site / "versions/main/2025-09-15/changes/index.html").read_text()
+    assert "<del>Designing</del> <ins>Designing, building or selling</ins> weapons." in redline
+    feed = (site / "feed.xml").read_text()
+    assert feed.count("<entry>") == 3 and "version of 15 September 2025" in feed
+    assert "Version history" in (site / "versions" / "index.html").read_text()
+
+
+def test_changelog_write_and_check(repo, cli):
+    _known_pair(repo)
+    stale = cli(["changelog", "--check", "--root", str(repo.root)])
+    assert stale.exit_code == 1 and "stale" in stale.output
+    assert cli(["changelog", "--root", str(repo.root)]).exit_code == 0
+    text = (repo.root / "CHANGELOG.md").read_text()
+    assert text.index("## [2025-09-15] Test policy") < text.index("## [2024-06-06] Test policy")
+    assert "- `extra.new-rule` A new rule, in force from 2025-09-15." in text
+    assert "- `weapons.design` Weapons: text reworded; waivable False -> True (looser)." in text
+    assert cli(["changelog", "--check", "--root", str(repo.root)]).exit_code == 0
+
+
+def test_the_repository_changelog_is_current(cli):
+    with GitSources(REPO) as sources:
+        if sources.shallow:
+            pytest.skip("a shallow clone has no full history to compare CHANGELOG.md with")
+    result = cli(["changelog", "--check", "--root", str(REPO)])
+    assert result.exit_code == 0, result.output
+
+
+def test_warm_history_reads_no_blob(repo, monkeypatch):
+    repo.edit("policy/main.yaml", "Designing weapons.", "Designing or building weapons.")
+    repo.commit("Edit")
+    cold = timeline(repo.root)
+    assert (repo.root / ".git" / "policy-cache").is_dir()
+
+    def refuse(self, sha):
+        raise AssertionError("a warm history must not read blobs")
+
+    monkeypatch.setattr(GitSources, "blob", refuse)
+    warm = timeline(repo.root)
+    assert [(e.commit.sha, e.summary) for e in warm.entries] == [(e.commit.sha, e.summary) for e in cold.entries]
