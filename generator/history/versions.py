@@ -13,8 +13,10 @@ entry can never be stale. A warm `policy history` reads no blob at all."""
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import os
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -92,18 +94,23 @@ class _Cache:
 class _Parser:
     """Blobs -> model objects (parsed at most once per run) and cached facts."""
 
+    KEEP = 512  # parsed blobs kept: a change's old blob is almost always a recent new one
+
     def __init__(self, sources: GitSources, cache: _Cache):
         self.sources, self.cache = sources, cache
-        self.objects: dict[str, object] = {}
+        self.objects: OrderedDict[str, object] = OrderedDict()
 
     def model(self, path: str, blob: str):
-        if blob not in self.objects:
-            from ..validate import _file_stage  # per-file parse, check and build
+        if blob in self.objects:
+            self.objects.move_to_end(blob)
+            return self.objects[blob]
+        from ..validate import model_stage  # parse, schema check and build: no prose checks
 
-            kind = kind_of(path) or KIND_DOCUMENT
-            _found, obj, _refs = _file_stage(RawFile(path, kind, self.sources.blob(blob)))
-            self.objects[blob] = obj
-        return self.objects[blob]
+        kind = kind_of(path) or KIND_DOCUMENT
+        obj = self.objects[blob] = model_stage(RawFile(path, kind, self.sources.blob(blob)))
+        if len(self.objects) > self.KEEP:
+            self.objects.popitem(last=False)
+        return obj
 
     def facts(self, path: str, blob: str) -> dict:
         known = self.cache.blobs.get(blob)
@@ -153,29 +160,37 @@ def _corpus(path: str, obj) -> Corpus | None:
 
 def timeline(root: Path, rev: str = "HEAD", as_of: dt.date | None = None) -> Timeline:
     """The versions of the sources under ``root`` along the first-parent history of ``rev``."""
+    collecting = gc.isenabled()
+    gc.disable()  # millions of short-lived objects: cyclic collection would cost more than it finds
+    try:
+        return _timeline(root, rev, as_of)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _timeline(root: Path, rev: str, as_of: dt.date | None) -> Timeline:
     with GitSources(root) as sources:
         commits = sources.log(rev) if sources.has_commits else []
         tags = sources.tags() if commits else {}
         cache = _Cache(sources.git_dir)
         parser = _Parser(sources, cache)
-        state: dict[str, str] = {}
+        state = _State(parser)
         versions: dict[str, list[Version]] = {}
         entries: list[Entry] = []
         for commit in commits:
-            before = dict(state)
-            for change in commit.changes:
-                if change.new_blob is None:
-                    state.pop(change.path, None)
-                else:
-                    state[change.path] = change.new_blob
             touched = [c for c in commit.changes if kind_of(c.path) is not None]
             if not touched:
                 continue
-            summaries = [s for path, old, new in _pairs(touched, before, state, parser)
+            old_docs, old_exc = state.docs_by_id(), state.exceptions_key()
+            for change in touched:
+                state.apply(change)
+            summaries = [s for path, old, new in _pairs(touched, parser)
                          if (s := parser.summary(path, old, new)) != "no change to the policy"]
-            changes = _version_changes(commit, before, state, touched, parser, versions, tags.get(commit.sha, []))
-            entries.append(Entry(commit, "; ".join(summaries) or "no change to the policy", changes,
-                                 tags.get(commit.sha, [])))
+            commit_tags = tags.get(commit.sha, [])
+            changes = _version_changes(commit, touched, parser, versions, commit_tags,
+                                       (old_docs, old_exc), (state.docs_by_id(), state.exceptions_key()))
+            entries.append(Entry(commit, "; ".join(summaries) or "no change to the policy", changes, commit_tags))
         cache.save()
         shallow = sources.shallow
     when = as_of or dt.datetime.now(dt.timezone.utc).date()
@@ -184,50 +199,58 @@ def timeline(root: Path, rev: str = "HEAD", as_of: dt.date | None = None) -> Tim
     return Timeline(versions, entries, shallow, when)
 
 
-def _pairs(touched, before: dict[str, str], after: dict[str, str], parser: _Parser):
+class _State:
+    """The sources at the commit being walked, as the facts versions need, kept up to date
+    change by change (never recomputed over every file)."""
+
+    def __init__(self, parser: _Parser):
+        self.parser = parser
+        self.docs: dict[str, tuple[str, str, str]] = {}  # path -> (id, effective, title)
+        self.active: dict[str, str] = {}  # exception path -> effective, for active exceptions
+
+    def apply(self, change) -> None:
+        path, kind = change.path, kind_of(change.path)
+        self.docs.pop(path, None)
+        self.active.pop(path, None)
+        if change.new_blob is None:
+            return
+        facts = self.parser.facts(path, change.new_blob)
+        if kind == KIND_DOCUMENT and facts["kind"] == "document":
+            self.docs[path] = (facts["id"], facts["effective"], facts["title"])
+        elif kind == KIND_EXCEPTION and facts["kind"] == "exception" and facts["status"] == "active":
+            self.active[path] = facts["effective"]
+
+    def docs_by_id(self) -> dict[str, tuple[str, str]]:
+        return {doc_id: (effective, title) for doc_id, effective, title in self.docs.values()}
+
+    def exceptions_key(self) -> str | None:
+        return max(self.active.values()) if self.active else None
+
+
+def _pairs(touched, parser: _Parser):
     """(path, old blob, new blob) for each changed source. A document is matched by its id, not
-    its path, so a renamed (or split and rejoined) file is compared with itself."""
+    its path, so a renamed file is compared with itself."""
     out, docs_before, docs_after = [], {}, {}
     for change in touched:
         if kind_of(change.path) != KIND_DOCUMENT:
-            out.append((change.path, before.get(change.path), after.get(change.path)))
+            out.append((change.path, change.old_blob, change.new_blob))
             continue
-        for state, docs in ((before, docs_before), (after, docs_after)):
-            blob = state.get(change.path)
+        for blob, docs in ((change.old_blob, docs_before), (change.new_blob, docs_after)):
             if blob:
                 facts = parser.facts(change.path, blob)
                 docs[facts.get("id", change.path)] = (change.path, blob)
     for doc_id in sorted(docs_before.keys() | docs_after.keys()):
         old, new = docs_before.get(doc_id), docs_after.get(doc_id)
-        path = (new or old)[0]
-        out.append((path, old[1] if old else None, new[1] if new else None))
+        out.append(((new or old)[0], old[1] if old else None, new[1] if new else None))
     return out
 
 
-def _pages(state: dict[str, str], parser: _Parser) -> tuple[dict[str, tuple[str, str]], tuple]:
-    """Documents by id -> (effective, title) and the exceptions page's key, for one state."""
-    docs: dict[str, tuple[str, str]] = {}
-    active: list[str] = []
-    for path, blob in state.items():
-        kind = kind_of(path)
-        if kind == KIND_DOCUMENT:
-            facts = parser.facts(path, blob)
-            if facts["kind"] == "document":
-                docs[facts["id"]] = (facts["effective"], facts["title"])
-        elif kind == KIND_EXCEPTION:
-            facts = parser.facts(path, blob)
-            if facts["kind"] == "exception" and facts["status"] == "active":
-                active.append(facts["effective"])
-    return docs, (max(active) if active else None)
-
-
-def _version_changes(commit, before, state, touched, parser, versions, tags) -> list[tuple[str, str, str]]:
-    old_docs, old_exc = _pages(before, parser)
-    new_docs, new_exc = _pages(state, parser)
+def _version_changes(commit, touched, parser, versions, tags, before, after) -> list[tuple[str, str, str]]:
+    (old_docs, old_exc), (new_docs, new_exc) = before, after
     changed_docs = set()
     for c in touched:
         if kind_of(c.path) == KIND_DOCUMENT:
-            for blob in (before.get(c.path), state.get(c.path)):
+            for blob in (c.old_blob, c.new_blob):
                 if blob:
                     facts = parser.facts(c.path, blob)
                     if facts["kind"] == "document":

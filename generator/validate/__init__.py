@@ -71,6 +71,19 @@ def _file_stage(raw: RawFile) -> tuple[list[Diagnostic], object | None, list]:
     return found + prose_problems, obj, refs
 
 
+def model_stage(raw: RawFile) -> object | None:
+    """Just the model object of one file (None when it does not load or fails its schema)."""
+    try:
+        parsed = parse(raw)
+    except SourceError:
+        return None
+    if any(d.severity == "error" for d in check_structure(parsed)):
+        return None
+    if raw.kind == KIND_MODELS:
+        return tuple(build_models(raw.path, parsed.value))
+    return build_document(raw.path, parsed.value) if raw.kind == KIND_DOCUMENT else build_exception(raw.path, parsed.value)
+
+
 def check_files(files: list[RawFile], problems: list[Diagnostic] | None = None, *,
                 today: dt.date | None = None, cache: dict | None = None) -> CheckResult:
     """Check already-read source files (from the working tree or from a git revision)."""

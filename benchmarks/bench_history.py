@@ -1,0 +1,119 @@
+"""Benchmark `policy history` and `policy diff` on a long git history.
+
+    python benchmarks/bench_history.py [--commits 1000] [--rules 10000] [--documents 100] [--exceptions 1000]
+
+Generates the corpus, then a git repository (with `git fast-import`) whose first commit holds it
+and whose following commits each edit a few rules (every 100th also starts a new version of a
+document; every 25th moves an exception's review date). Then times, as commands:
+  git log     git log --name-only over the same paths (the floor for walking the history)
+  history     policy history, cold (no cache) and warm (cache under .git/policy-cache/)
+  diff        policy diff FIRST LAST: the whole range, clause by clause
+Bars (issue 5): history under 10 s cold and under 1 s warm.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from corpus import generate  # noqa: E402
+
+
+def _data(payload: bytes) -> bytes:
+    return b"data %d\n" % len(payload) + payload + b"\n"
+
+
+def make_repository(root: Path, commits: int, documents: int, rules: int, exceptions: int) -> None:
+    generate(root, documents, rules, exceptions)
+    files = {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*.yaml"))}
+    for p in root.iterdir():
+        shutil.rmtree(p) if p.is_dir() else p.unlink()
+    subprocess.run(["git", "init", "-q", "-b", "main", str(root)], check=True)
+    rng = random.Random(5)
+    stream = bytearray()
+    when = 1_700_000_000
+
+    def commit(message: str, changed: dict[str, bytes], first: bool = False) -> None:
+        nonlocal when
+        when += 3600
+        stream.extend(b"commit refs/heads/main\n")
+        stream.extend(b"author Bench Legal <legal@example.com> %d +0000\n" % when)
+        stream.extend(b"committer Bench Legal <legal@example.com> %d +0000\n" % when)
+        stream.extend(_data(message.encode()))
+        for path, content in changed.items():
+            stream.extend(b"M 100644 inline " + path.encode() + b"\n")
+            stream.extend(_data(content))
+
+    commit("Initial policy", files, first=True)
+    doc_paths = sorted(p for p in files if p.startswith("policy/doc-"))
+    exc_paths = sorted(p for p in files if p.startswith("exceptions/"))
+    for i in range(1, commits):
+        changed: dict[str, bytes] = {}
+        for path in rng.sample(doc_paths, 2):
+            text = files[path].decode()
+            lines = text.split("\n")
+            candidates = [n for n, line in enumerate(lines) if line.startswith("          ") and line.strip()]
+            for n in rng.sample(candidates, 2):
+                lines[n] = lines[n].rstrip(".") + f" (edit {i})."
+            if i % 100 == 0:
+                lines = [f"effective: 2025-{1 + i // 100 % 12:02d}-15" if line.startswith("effective: ") else line
+                         for line in lines]
+            files[path] = changed[path] = "\n".join(lines).encode()
+        if i % 25 == 0:
+            path = rng.choice(exc_paths)
+            files[path] = changed[path] = files[path].replace(b"review_by: 2030", b"review_by: 2031", 1)
+        commit(f"Edit {i}", changed)
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=root, input=bytes(stream), check=True)
+    subprocess.run(["git", "checkout", "-q", "main"], cwd=root, check=True)
+
+
+def timed(cmd: list[str], cwd: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--commits", type=int, default=1000)
+    ap.add_argument("--rules", type=int, default=10_000)
+    ap.add_argument("--documents", type=int, default=100)
+    ap.add_argument("--exceptions", type=int, default=1_000)
+    args = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="policy-bench-history-"))
+    try:
+        root = work / "repo"
+        start = time.perf_counter()
+        make_repository(root, args.commits, args.documents, args.rules, args.exceptions)
+        print(f"repository: {args.commits} commits over {args.rules} rules, {args.exceptions} exceptions "
+              f"(made in {time.perf_counter() - start:.1f} s)")
+        policy = shutil.which("policy") or str(Path(sys.executable).parent / "policy")
+        t_git = min(timed(["git", "log", "--name-only", "--", "policy", "exceptions", "pyproject.toml"], root)
+                    for _ in range(3))
+        shutil.rmtree(root / ".git" / "policy-cache", ignore_errors=True)
+        t_cold = timed([policy, "history", "--root", str(root), "--format", "json"], root)
+        t_warm = min(timed([policy, "history", "--root", str(root), "--format", "json"], root) for _ in range(3))
+        first = subprocess.run(["git", "rev-list", "--max-parents=0", "HEAD"], cwd=root, check=True,
+                               capture_output=True, text=True).stdout.strip()
+        t_diff = timed([policy, "diff", first, "HEAD", "--root", str(root), "--format", "json"], root)
+        print(f"{'measure':<16}{'seconds':>9}")
+        print(f"{'git log':<16}{t_git:>9.3f}   git log --name-only -- policy exceptions pyproject.toml")
+        print(f"{'history cold':<16}{t_cold:>9.3f}   policy history, no cache (bar: < 10 s) "
+              f"{'PASS' if t_cold < 10 else 'FAIL'}")
+        print(f"{'history warm':<16}{t_warm:>9.3f}   policy history, cache keyed by blob ids (bar: < 1 s) "
+              f"{'PASS' if t_warm < 1 else 'FAIL'}")
+        print(f"{'diff':<16}{t_diff:>9.3f}   policy diff FIRST HEAD over the whole range")
+        print(f"ratio to git log: {t_cold / t_git:.1f}x cold, {t_warm / t_git:.1f}x warm")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
