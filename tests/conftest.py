@@ -50,3 +50,16 @@ def cli(monkeypatch):
         return CliRunner().invoke(main, args, input=input, catch_exceptions=False)
 
     return run
+
+
+@pytest.fixture(autouse=True, scope="session")
+def git_identity():
+    """Tests that commit (or merge with the git command) need an identity even on a machine
+    with no git configuration, like a fresh CI runner."""
+    import os
+
+    defaults = {"GIT_AUTHOR_NAME": "Policy Tests", "GIT_AUTHOR_EMAIL": "tests@example.com",
+                "GIT_COMMITTER_NAME": "Policy Tests", "GIT_COMMITTER_EMAIL": "tests@example.com"}
+    for key, value in defaults.items():
+        os.environ.setdefault(key, value)
+    yield
