@@ -82,6 +82,14 @@ def test_linear_history_versions_revisions_and_statuses(repo):
     assert line.versions["exceptions"][0].status == "in force"
 
 
+def test_annotated_tags_label_versions(repo, cli):
+    repo.git.create_tag("policy-2024-06", message="The June 2024 policy")
+    repo.git.create_tag("lightweight")  # not a label
+    line, _ = entries(repo.root)
+    assert line.versions["main"][0].tags == ["policy-2024-06"]
+    assert "[policy-2024-06]" in cli(["history", "--root", str(repo.root)]).output
+
+
 def test_merge_counts_once_on_the_first_parent_line(repo):
     repo.git.git.checkout("-b", "edits")
     repo.edit("policy/main.yaml", "Designing weapons.", "Designing or building weapons.")
