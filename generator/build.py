@@ -66,9 +66,9 @@ def _at_revision(root: Path, rev: str) -> tuple[Settings, SourceRevision]:
     with GitSources(root) as sources:
         sha = sources.resolve(rev)
         _files, pyproject = sources.files_at(sha)
-        committed = sources.repo.commit(sha).committed_datetime.astimezone(dt.timezone.utc).date()
+        when = sources.repo.commit(sha).committed_datetime.astimezone(dt.timezone.utc)
     settings = settings_from_text(pyproject.decode("utf-8", "replace")) if pyproject is not None else Settings()
-    return settings, SourceRevision(sha, False, committed)
+    return settings, SourceRevision(sha, False, when.date(), when)
 
 
 def as_of_date(revision: SourceRevision) -> dt.date:

@@ -313,6 +313,18 @@ def changelog(root: Path, check_only: bool) -> None:
     click.echo(f"policy changelog: wrote {os.path.normpath(path)}")
 
 
+@main.command()
+@click.argument("logs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--since", type=_Date(), default=None, help="Only decisions on or after this date (UTC).")
+@click.option("--format", "fmt", type=click.Choice(["markdown", "json"]), default="markdown", show_default=True)
+def report(logs: tuple[Path, ...], since: dt.date | None, fmt: str) -> None:
+    """Summarize decision logs per exception and per rule, for the review of each exception."""
+    from .report import summarize, to_json, to_markdown
+
+    result = _run(lambda: summarize(logs, since.isoformat() if since else None))
+    click.echo(to_json(result) if fmt == "json" else to_markdown(result), nl=False)
+
+
 @main.group()
 def new() -> None:
     """Create new source files from commented skeletons."""

@@ -24,10 +24,23 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from .bundle import SCHEMA_VERSION
-from .bundle.archive import read_bundle
+from .bundle.archive import read_archive, read_bundle
 from .bundle.sign import SIGNATURES, BundleError, load_public_key, verify
 
-__all__ = ["Bundle", "BundleError", "Decision"]
+__all__ = ["Bundle", "BundleClient", "BundleError", "Decision", "DecisionLog", "JsonLinesSink"]
+
+
+def __getattr__(name: str):
+    """The client and the decision log live in their own modules; offered here too."""
+    if name == "BundleClient":
+        from .client import BundleClient
+
+        return BundleClient
+    if name in ("DecisionLog", "JsonLinesSink"):
+        from . import decisionlog
+
+        return getattr(decisionlog, name)
+    raise AttributeError(name)
 
 DATA_FILE = "usage_policy/data.json"
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
@@ -154,22 +167,47 @@ class Bundle:
         """Load a bundle: a ``.tar.gz``, an extracted bundle folder, or a folder holding
         ``bundle.tar.gz`` (such as ``site/bundle``). With ``public_key`` (a PEM file), the bundle
         must carry a signature that verifies with it. Raises BundleError."""
-        files = read_bundle(Path(path))
+        key = load_public_key(Path(public_key)) if public_key is not None else None
+        return cls.from_files(read_bundle(Path(path)), key, str(path))
+
+    @classmethod
+    def from_bytes(cls, data: bytes, key=None, where: str = "bundle") -> "Bundle":
+        """A bundle from the bytes of a ``.tar.gz``; ``key``: (public key, algorithm) as
+        returned by ``load_public_key``, or None. Raises BundleError."""
+        return cls.from_files(read_archive(data, where), key, where)
+
+    @classmethod
+    def from_files(cls, files: dict[str, bytes], key=None, where: str = "bundle") -> "Bundle":
+        files = dict(files)
         signatures = files.pop(SIGNATURES, None)
-        if public_key is not None:
-            key, algorithm = load_public_key(Path(public_key))
+        if key is not None:
             if signatures is None:
-                raise BundleError(f"{path} is not signed, but a public key was given; refusing an unsigned bundle")
-            verify(files, signatures, key, algorithm)
+                raise BundleError(f"{where} is not signed, but a public key was given; refusing an unsigned bundle")
+            verify(files, signatures, *key)
         if DATA_FILE not in files:
-            raise BundleError(f"{path} holds no {DATA_FILE}; is it a usage-policy bundle?")
+            raise BundleError(f"{where} holds no {DATA_FILE}; is it a usage-policy bundle?")
         try:
             data = json.loads(files[DATA_FILE].decode("utf-8"))
         except (ValueError, UnicodeDecodeError) as exc:
-            raise BundleError(f"{DATA_FILE} in {path} is not valid JSON ({exc})") from None
+            raise BundleError(f"{DATA_FILE} in {where} is not valid JSON ({exc})") from None
         if signatures is not None:
             files[SIGNATURES] = signatures
         return cls(data, files)
+
+    @property
+    def manifest(self) -> dict:
+        try:
+            value = json.loads(self.files.get(".manifest", b"{}"))
+        except ValueError:
+            return {}
+        return value if isinstance(value, dict) else {}
+
+    @property
+    def commit_time(self) -> str | None:
+        """The commit time of the sources (ISO, UTC) from the manifest: orders bundles."""
+        metadata = self.manifest.get("metadata")
+        value = metadata.get("commit_time") if isinstance(metadata, dict) else None
+        return value if isinstance(value, str) else None
 
     # ---- deciding ---------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ class SourceRevision:
     commit: str | None  # full sha of HEAD; None outside git or before the first commit
     dirty: bool  # the working tree's sources differ from HEAD
     committed: dt.date | None  # HEAD's commit date (UTC)
+    committed_at: dt.datetime | None = None  # HEAD's commit time (UTC): orders bundles against rollback
 
     @property
     def label(self) -> str:
@@ -46,5 +47,5 @@ def source_revision(root: Path) -> SourceRevision:
         except ValueError:  # no commits yet
             return SourceRevision(None, True, None)
         dirty = bool(repo.git.status("--porcelain", "--untracked-files=all", "--", *paths).strip())
-        committed = dt.datetime.fromtimestamp(head.committed_date, dt.timezone.utc).date()
-        return SourceRevision(head.hexsha, dirty, committed)
+        when = dt.datetime.fromtimestamp(head.committed_date, dt.timezone.utc)
+        return SourceRevision(head.hexsha, dirty, when.date(), when)

@@ -48,7 +48,8 @@ def manifest(revision: SourceRevision, version: str | None) -> bytes:
         "roots": [ROOT],
         "rego_version": 1,
         "metadata": {"policy_version": version, "schema_version": SCHEMA_VERSION,
-                     "dirty": revision.dirty, "generator": f"policy {__version__}"},
+                     "dirty": revision.dirty, "generator": f"policy {__version__}",
+                     "commit_time": revision.committed_at.isoformat() if revision.committed_at else None},
     })
 
 

@@ -1,0 +1,106 @@
+"""`policy report`: decisions per exception and per rule from decision logs, for the periodic
+review of each exception. Reads JSON lines written by the decision log (rotated files too);
+lines that are not events (a line cut by a crash) are counted and skipped."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Iterable
+
+import orjson
+
+
+def _counter():
+    return {"allowed": 0, "denied": 0}
+
+
+def summarize(paths: Iterable[Path], since: str | None = None) -> dict:
+    rules: dict = defaultdict(lambda: {"allowed": 0, "denied": 0, "by_customer_type": defaultdict(_counter),
+                                       "by_reason": defaultdict(int)})
+    exceptions: dict = defaultdict(lambda: {"allowed": 0, "denied": 0, "by_customer_type": defaultdict(_counter),
+                                            "denied_by_reason": defaultdict(int)})
+    total = skipped = 0
+    first = last = None
+    for path in paths:
+        with open(path, "rb") as fh:
+            for line in fh:
+                try:
+                    event = orjson.loads(line)
+                    stamp = event["timestamp"]
+                    result = event["result"]
+                    allowed = result["allowed"] is True
+                except (orjson.JSONDecodeError, KeyError, TypeError):
+                    skipped += 1
+                    continue
+                if since is not None and stamp[:10] < since:
+                    continue
+                total += 1
+                first = stamp if first is None or stamp < first else first
+                last = stamp if last is None or stamp > last else last
+                outcome = "allowed" if allowed else "denied"
+                request = event.get("input")
+                customer = request.get("customer") if isinstance(request, dict) else None
+                ctype = customer.get("type") if isinstance(customer, dict) else None
+                ctype = ctype if isinstance(ctype, str) else "(none)"
+                rule_id = result.get("rule") or "(unknown rule)"
+                entry = rules[rule_id]
+                entry[outcome] += 1
+                entry["by_customer_type"][ctype][outcome] += 1
+                reasons = result.get("reasons") or []
+                for reason in reasons:
+                    entry["by_reason"][reason.get("code", "?")] += 1
+                    exc_id = reason.get("exception")
+                    if exc_id:
+                        exc = exceptions[exc_id]
+                        granted = reason.get("code") == "exception"
+                        exc["allowed" if granted else "denied"] += 1
+                        exc["by_customer_type"][ctype]["allowed" if granted else "denied"] += 1
+                        if not granted:
+                            exc["denied_by_reason"][reason.get("code", "?")] += 1
+    return {
+        "format": 1, "decisions": total, "skipped_lines": skipped, "since": since,
+        "period": {"first": first, "last": last},
+        "rules": _plain(rules), "exceptions": _plain(exceptions),
+    }
+
+
+def _plain(value):
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in sorted(value.items())}
+    return value
+
+
+def to_json(report: dict) -> str:
+    return json.dumps(report, indent=2, sort_keys=True)
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def to_markdown(report: dict) -> str:
+    period = report["period"]
+    lines = ["# Decision report", "",
+             f"{report['decisions']:,} decisions" + (f" from {period['first']} to {period['last']}" if period["first"] else "")
+             + (f" (since {report['since']})" if report["since"] else "") + "."]
+    if report["skipped_lines"]:
+        lines.append(f"{report['skipped_lines']:,} lines were not decision events and were skipped.")
+    lines += ["", "## Exceptions", ""]
+    if report["exceptions"]:
+        lines += ["| exception | allowed | denied | by customer type (allowed / denied) | denied, by reason |",
+                  "| --- | ---: | ---: | --- | --- |"]
+        for exc_id, e in report["exceptions"].items():
+            types = ", ".join(f"{t} {c['allowed']}/{c['denied']}" for t, c in e["by_customer_type"].items())
+            reasons = ", ".join(f"{r} {n}" for r, n in e["denied_by_reason"].items()) or "none"
+            lines.append(f"| `{_cell(exc_id)}` | {e['allowed']:,} | {e['denied']:,} | {_cell(types)} | {_cell(reasons)} |")
+    else:
+        lines.append("No decision involved an exception.")
+    lines += ["", "## Rules", "", "| rule | allowed | denied | by customer type (allowed / denied) | reasons |",
+              "| --- | ---: | ---: | --- | --- |"]
+    for rule_id, r in report["rules"].items():
+        types = ", ".join(f"{t} {c['allowed']}/{c['denied']}" for t, c in r["by_customer_type"].items())
+        reasons = ", ".join(f"{code} {n}" for code, n in r["by_reason"].items())
+        lines.append(f"| `{_cell(rule_id)}` | {r['allowed']:,} | {r['denied']:,} | {_cell(types)} | {_cell(reasons)} |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,247 @@
+"""BundleClient against a real HTTP server on 127.0.0.1 that misbehaves on request: the client
+keeps its last good bundle through every fault and switches when a good new one appears."""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import socket
+import sys
+import threading
+import time
+
+import pytest
+
+from conftest import build_root
+from generator.build import build
+from generator.bundle.sign import generate_keypair
+from generator.client import BundleClient
+from generator.decide import Bundle
+from test_history import Repo
+
+REQUEST = {"use": "surveillance.intelligence-analysis", "at": "2025-01-15", "model": "small",
+           "customer": {"type": "government", "exceptions": ["gov"], "attestations": ["legal-authority"]}}
+
+
+class Server:
+    """Serves ``body`` at /bundle.tar.gz with an ETag, or a fault chosen by ``mode``."""
+
+    def __init__(self):
+        self.body, self.mode, self.not_modified, self.requests = b"", "ok", 0, 0
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):  # noqa: N802
+                outer.requests += 1
+                body, etag = outer.body, '"' + hashlib.sha256(outer.body).hexdigest() + '"'
+                mode = outer.mode
+                if mode == "500":
+                    self.send_error(500)
+                    return
+                if mode == "hang":
+                    time.sleep(1.5)
+                    return
+                if self.headers.get("If-None-Match") == etag and mode == "ok":
+                    outer.not_modified += 1
+                    self.send_response(304)
+                    self.send_header("ETag", etag)
+                    self.end_headers()
+                    return
+                if mode == "truncate":
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body[: len(body) // 2])
+                    self.wfile.flush()
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                self.send_response(200)
+                self.send_header("ETag", etag)
+                self.send_header("Content-Type", "application/gzip")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/bundle.tar.gz"
+
+    def serve(self, body: bytes, mode: str = "ok") -> None:
+        self.body, self.mode = body, mode
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def bundles(tmp_path_factory):
+    """Three signed bundles of successive commits (a < b < c), and one signed with another key."""
+    base = tmp_path_factory.mktemp("client")
+    generate_keypair(base / "key")
+    generate_keypair(base / "other")
+    repo = Repo(base / "repo")
+    out = {}
+    for name, (old, new) in {"a": (None, None), "b": ("Designing weapons.", "Designing or building weapons."),
+                             "c": ("Legal advice needs review.", "Legal advice needs a lawyer's review.")}.items():
+        if old:
+            repo.edit("policy/main.yaml", old, new)
+        repo.commit(f"Version {name}")
+        build(repo.root, base / name, sign_key=base / "key" / "private.pem")
+        out[name] = (base / name / "bundle" / "bundle.tar.gz").read_bytes()
+    build(repo.root, base / "other-site", sign_key=base / "other" / "private.pem")
+    out["other"] = (base / "other-site" / "bundle" / "bundle.tar.gz").read_bytes()
+    out["public"] = base / "key" / "public.pem"
+    out["revisions"] = {name: Bundle.from_bytes(out[name]).revision for name in "abc"}
+    repo.git.close()
+    return out
+
+
+@pytest.fixture
+def server():
+    s = Server()
+    yield s
+    s.close()
+
+
+def client_for(server, bundles, **kw) -> BundleClient:
+    kw.setdefault("timeout", 0.5)
+    return BundleClient(server.url, public_key=bundles["public"], min_delay=0, max_delay=0, **kw)
+
+
+def test_polls_uses_etags_and_switches(server, bundles):
+    rev = bundles["revisions"]
+    client = client_for(server, bundles)
+    assert client.decide(REQUEST).reasons[0]["code"] == "no-bundle"  # nothing yet: fail closed
+    server.serve(bundles["a"])
+    assert client.poll() is True and client.decide(REQUEST).revision == rev["a"]
+    assert client.poll() is False and server.not_modified == 1  # 304 Not Modified
+    server.serve(bundles["b"])
+    assert client.poll() is True and client.decide(REQUEST).revision == rev["b"]
+    status = client.status()
+    assert status["ready"] and status["active_revision"] == rev["b"] and status["source"] == "server"
+    assert status["last_error"] is None and status["consecutive_failures"] == 0 and status["age_seconds"] >= 0
+
+
+@pytest.mark.parametrize("fault, words", [
+    ("500", "HTTP 500"),
+    ("hang", "did not answer in time"),
+    ("truncate", "truncated"),
+    ("tamper", "bundle refused"),
+    ("other-key", "does not verify"),
+    ("rollback", "refusing a rollback"),
+    ("garbage", "not a readable .tar.gz"),
+    ("oversize", "over the limit"),
+    ("down", "cannot reach"),
+])
+def test_every_fault_keeps_the_last_good_bundle(server, bundles, fault, words):
+    rev = bundles["revisions"]
+    client = client_for(server, bundles, max_bytes=len(bundles["b"]) * 4)
+    server.serve(bundles["b"])
+    assert client.poll()
+    if fault == "tamper":
+        body = bytearray(bundles["c"])
+        body[len(body) // 2] ^= 0x40
+        server.serve(bytes(body))
+    elif fault == "other-key":
+        server.serve(bundles["other"])
+    elif fault == "rollback":
+        server.serve(bundles["a"])
+    elif fault == "garbage":
+        server.serve(b"<html>maintenance</html>")
+    elif fault == "oversize":
+        server.serve(bundles["c"] + b"\0" * (len(bundles["b"]) * 4))
+    elif fault == "down":
+        server.close()
+        server.httpd = server.httpd  # closed; connections are refused from now on
+    else:
+        server.serve(bundles["c"], mode=fault)
+    started = time.monotonic()
+    assert client.poll() is False
+    assert time.monotonic() - started < 5  # bounded, even when the server hangs
+    assert client.decide(REQUEST).revision == rev["b"]  # still answering from the last good bundle
+    status = client.status()
+    assert words in status["last_error"]["message"], status
+    assert status["consecutive_failures"] == 1 and status["active_revision"] == rev["b"]
+    if fault != "down":
+        server.serve(bundles["c"])
+        assert client.poll() is True and client.decide(REQUEST).revision == rev["c"]
+        assert client.status()["consecutive_failures"] == 0
+
+
+def test_restart_starts_from_the_cached_bundle(server, bundles, tmp_path):
+    rev = bundles["revisions"]
+    first = client_for(server, bundles, cache_dir=tmp_path / "cache")
+    server.serve(bundles["b"])
+    assert first.poll()
+    server.close()
+    second = client_for(server, bundles, cache_dir=tmp_path / "cache")
+    assert second.status()["source"] == "cache" and second.decide(REQUEST).revision == rev["b"]
+    assert second.poll() is False and "cannot reach" in second.status()["last_error"]["message"]
+    assert second.decide(REQUEST).allowed
+    (tmp_path / "cache" / "bundle.tar.gz").write_bytes(bundles["other"])  # a cache tampered with
+    third = client_for(server, bundles, cache_dir=tmp_path / "cache")
+    assert third.bundle is None and "cached bundle was refused" in third.status()["last_error"]["message"]
+
+
+def test_background_polling_picks_up_a_new_bundle(server, bundles):
+    rev = bundles["revisions"]
+    server.serve(bundles["a"])
+    client = BundleClient(server.url, public_key=bundles["public"], min_delay=0.1, max_delay=0.2).start()
+    try:
+        deadline = time.monotonic() + 5
+        while client.bundle is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        server.serve(bundles["b"])
+        while client.decide(REQUEST).revision != rev["b"] and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert client.decide(REQUEST).revision == rev["b"]
+    finally:
+        client.stop()
+
+
+def test_decisions_in_eight_threads_while_the_bundle_is_swapped_100_times(server, bundles):
+    rev = bundles["revisions"]
+    # eight threads deciding flat out hold the GIL; switch often so the poller and server get turns
+    old_interval = sys.getswitchinterval()
+    sys.setswitchinterval(0.0002)
+    try:
+        _swap_while_deciding(server, bundles, rev)
+    finally:
+        sys.setswitchinterval(old_interval)
+
+
+def _swap_while_deciding(server, bundles, rev):
+    client = client_for(server, bundles, allow_rollback=True, timeout=10)
+    server.serve(bundles["a"])
+    client.poll()
+    seen: set[str] = set()
+    errors: list = []
+    stop = threading.Event()
+
+    def decide_forever():
+        try:
+            while not stop.is_set():
+                decision = client.decide(REQUEST)
+                seen.add(decision.revision)
+                assert decision.version and decision.reasons
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=decide_forever) for _ in range(8)]
+    for t in threads:
+        t.start()
+    swaps = 0
+    for i in range(100):
+        server.serve(bundles["b" if i % 2 == 0 else "a"])
+        swaps += client.poll()
+    stop.set()
+    for t in threads:
+        t.join()
+    assert errors == [] and swaps == 100, client.status()
+    assert seen == {rev["a"], rev["b"]}
