@@ -1,0 +1,170 @@
+"""The decision log (OPA's event shape, masking, rotation, crashes) and `policy report`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+import threading
+import uuid
+
+import pytest
+
+from conftest import REPO
+from generator.build import build
+from generator.decide import Bundle
+from generator.decisionlog import DecisionLog, JsonLinesSink
+from generator.report import summarize
+
+AGENCY = {"type": "government", "exceptions": ["government-foreign-intelligence"],
+          "attestations": ["legal-authority", "vetted-agency"]}
+REQUESTS = [
+    {"use": "surveillance.intelligence-analysis", "customer": AGENCY, "model": "claude-3-haiku", "at": "2025-01-15"},
+    {"use": "surveillance.intelligence-analysis", "customer": AGENCY, "model": "claude-opus-4", "at": "2025-01-15"},
+    {"use": "surveillance.intelligence-analysis", "customer": dict(AGENCY, type="commercial"), "at": "2025-01-15"},
+    {"use": "disinformation.campaigns", "customer": AGENCY, "model": "claude-3-haiku", "at": "2025-01-15"},
+    {"use": "high-risk.legal", "customer": {"type": "commercial"}, "at": "2025-01-15"},
+]
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory):
+    out = tmp_path_factory.mktemp("site") / "site"
+    build(REPO, out)
+    return Bundle.load(out / "bundle")
+
+
+def test_events_have_opa_shape_and_masked_fields_never_reach_the_file(bundle, tmp_path):
+    path = tmp_path / "decisions.jsonl"
+    log = DecisionLog(JsonLinesSink(path), mask=["/input/customer/attestations", "/input/model"],
+                      labels={"service": "tests"})
+    for request in REQUESTS:
+        log.record(request, bundle.decide(request))
+    log.close()
+    text = path.read_text()
+    assert "legal-authority" not in text and "vetted-agency" not in text and "claude-3-haiku" not in text
+    events = [json.loads(line) for line in text.splitlines()]
+    assert len(events) == len(REQUESTS)
+    first = events[0]
+    assert set(first) == {"decision_id", "timestamp", "path", "bundles", "input", "result", "erased", "labels"}
+    uuid.UUID(first["decision_id"])
+    assert first["timestamp"].endswith("Z") and first["path"] == "usage_policy/decision"
+    assert first["bundles"] == {"usage_policy": {"revision": bundle.revision}}
+    assert first["erased"] == ["/input/customer/attestations", "/input/model"]
+    assert first["input"]["customer"] == {"type": "government", "exceptions": ["government-foreign-intelligence"]}
+    assert first["result"]["allowed"] is True and first["result"]["exception"] == "government-foreign-intelligence"
+    assert REQUESTS[0]["customer"]["attestations"]  # the caller's request is untouched
+    assert len({e["decision_id"] for e in events}) == len(events)
+
+
+def test_a_callable_sink_receives_events(bundle):
+    received: list = []
+    log = DecisionLog(received.extend)
+    log.record(REQUESTS[4], bundle.decide(REQUESTS[4]))
+    log.close()
+    assert received[0]["result"]["reasons"] == [{"code": "requirement"}]
+
+
+def test_a_full_buffer_drops_and_counts_instead_of_blocking(bundle):
+    release = threading.Event()
+    log = DecisionLog(lambda events: release.wait(5), buffer_size=10, flush_interval=0.01)
+    decision = bundle.decide(REQUESTS[0])
+    for _ in range(200):
+        log.record(REQUESTS[0], decision)
+    assert log.status()["dropped"] >= 150
+    release.set()
+    log.close()
+
+
+def test_a_failing_sink_is_counted_not_fatal(bundle):
+    def broken(events):
+        raise OSError("disk full")
+
+    log = DecisionLog(broken)
+    log.record(REQUESTS[0], bundle.decide(REQUESTS[0]))
+    log.flush()
+    log.close()
+    assert log.status()["sink_errors"] == 1 and "disk full" in log.status()["last_error"]
+
+
+def test_rotation_keeps_whole_lines(bundle, tmp_path):
+    path = tmp_path / "d.jsonl"
+    log = DecisionLog(JsonLinesSink(path, max_bytes=20_000, backups=3), batch_size=10)
+    decision = bundle.decide(REQUESTS[0])
+    for _ in range(300):
+        log.record(REQUESTS[0], decision)
+    log.close()
+    files = sorted(tmp_path.glob("d.jsonl*"))
+    assert [f.name for f in files] == ["d.jsonl", "d.jsonl.1", "d.jsonl.2", "d.jsonl.3"]
+    for f in files:
+        assert f.stat().st_size <= 20_000 + 2_000
+        for line in f.read_text().splitlines():
+            json.loads(line)
+
+
+CRASH = textwrap.dedent("""
+    import os, sys
+    sys.path.insert(0, {repo!r})
+    from generator.decide import Bundle
+    from generator.decisionlog import DecisionLog, JsonLinesSink
+    bundle = Bundle.load({bundle!r})
+    sink = JsonLinesSink({path!r})
+    log = DecisionLog(sink, flush_interval=60)
+    request = {{"use": "high-risk.legal", "at": "2025-01-15"}}
+    decision = bundle.decide(request)
+    for _ in range(500):
+        log.record(request, decision)
+    log.flush()                       # 500 events written
+    for _ in range(300):
+        log.record(request, decision)  # 300 more only buffered ...
+    sink._file.write(b'{{"decision_id": "cut-in-the-midd')  # ... and a line cut by the crash
+    sink._file.flush()
+    os._exit(1)
+""")
+
+
+def test_a_crash_loses_at_most_the_buffered_events_and_corrupts_no_earlier_line(bundle, tmp_path):
+    path = tmp_path / "crash.jsonl"
+    script = CRASH.format(repo=str(REPO), bundle=str(bundle_path(tmp_path, bundle)), path=str(path))
+    assert subprocess.run([sys.executable, "-c", script]).returncode == 1
+    raw = path.read_bytes()
+    assert not raw.endswith(b"\n")  # the torn last line is there
+    before = summarize([path])
+    assert before["decisions"] == 500 and before["skipped_lines"] == 1  # the report skips it
+    JsonLinesSink(path).close()  # reopening repairs the file: the torn line is cut
+    lines = path.read_bytes().splitlines()
+    assert len(lines) == 500 and all(json.loads(line)["result"]["allowed"] for line in lines)
+
+
+def bundle_path(tmp_path, bundle):
+    target = tmp_path / "bundle.tar.gz"
+    from generator.bundle.archive import write_archive
+
+    target.write_bytes(write_archive(bundle.files))
+    return target
+
+
+def test_report_per_exception_and_rule(bundle, tmp_path, cli):
+    path = tmp_path / "d.jsonl"
+    log = DecisionLog(JsonLinesSink(path))
+    for request in REQUESTS * 3:
+        log.record(request, bundle.decide(request))
+    log.close()
+    report = summarize([path])
+    assert report["decisions"] == 15 and report["skipped_lines"] == 0
+    exc = report["exceptions"]["government-foreign-intelligence"]
+    assert (exc["allowed"], exc["denied"]) == (3, 9)
+    assert exc["denied_by_reason"] == {"customer-type": 3, "exception-not-permitting": 3, "model-above-asl-cap": 3}
+    assert exc["by_customer_type"] == {"commercial": {"allowed": 0, "denied": 3},
+                                       "government": {"allowed": 3, "denied": 6}}
+    rule = report["rules"]["surveillance.intelligence-analysis"]
+    assert (rule["allowed"], rule["denied"]) == (3, 6)
+    markdown = cli(["report", str(path)])
+    assert markdown.exit_code == 0
+    assert "| `government-foreign-intelligence` | 3 | 9 | commercial 0/3, government 3/6 |" in markdown.output
+    as_json = json.loads(cli(["report", str(path), "--format", "json"]).output)
+    assert as_json["rules"]["high-risk.legal"]["by_reason"] == {"requirement": 3}
+    later = json.loads(cli(["report", str(path), "--format", "json", "--since", "2999-01-01"]).output)
+    assert later["decisions"] == 0
+    assert cli(["report", str(tmp_path / "missing.jsonl")]).exit_code == 2
