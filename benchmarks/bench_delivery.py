@@ -7,7 +7,8 @@
    appears on the server; we measure how long until decisions use it.
    Bar: within one polling interval plus 100 ms.
 2. Decisions per second on the 10,000-rule bundle, with the decision log off and on (JSON lines
-   file, one field masked). Bar: with the log, at least half the throughput without it.
+   file, one field masked), in alternating rounds, best of each. Bar: with the log, at least half
+   the throughput without it.
 3. `policy report` over --logged decisions written by the decision log. Bar: under 10 s.
 """
 
@@ -110,6 +111,7 @@ def main() -> None:
     ap.add_argument("--trials", type=int, default=10)
     ap.add_argument("--decisions", type=int, default=300_000)
     ap.add_argument("--logged", type=int, default=1_000_000)
+    ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="policy-bench-delivery-"))
     try:
@@ -124,21 +126,33 @@ def main() -> None:
         bundle = Bundle.load(work / "big" / "bundle")
         requests = list(random_requests(bundle.data, args.decisions, seed=3))
         decide = bundle.decide
-        start = time.perf_counter()
-        for request in requests:
-            decide(request)
-        off = len(requests) / (time.perf_counter() - start)
         log = DecisionLog(JsonLinesSink(work / "logs" / "decisions.jsonl", max_bytes=2 ** 40),
-                          mask=["/input/customer/attestations"], buffer_size=2 * args.decisions)
+                          mask=["/input/customer/attestations"])
         record = log.record
-        start = time.perf_counter()
-        for request in requests:
-            record(request, decide(request))
-        on = len(requests) / (time.perf_counter() - start)
-        log.flush(600)
-        print(f"decisions per second: {off:,.0f} without the log, {on:,.0f} with it "
-              f"({on / off:.2f} of it; bar: >= 0.5) {'PASS' if on / off >= 0.5 else 'FAIL'}; "
-              f"written {log.status()['written']:,}, dropped {log.status()['dropped']:,}")
+
+        def without_log() -> float:
+            start = time.perf_counter()
+            for request in requests:
+                decide(request)
+            return len(requests) / (time.perf_counter() - start)
+
+        def with_log() -> float:
+            start = time.perf_counter()
+            for request in requests:
+                record(request, decide(request))
+            rate = len(requests) / (time.perf_counter() - start)
+            log.flush(600)  # the writer's backlog is not left to disturb the next round
+            return rate
+
+        offs, ons = [], []
+        for _ in range(args.rounds):  # alternate, best of each: this machine's speed drifts
+            offs.append(without_log())
+            ons.append(with_log())
+        off, on = max(offs), max(ons)
+        print(f"decisions per second (best of {args.rounds} alternating rounds of {len(requests):,}): "
+              f"{off:,.0f} without the log, {on:,.0f} with it ({on / off:.2f} of it; bar: >= 0.5) "
+              f"{'PASS' if on / off >= 0.5 else 'FAIL'}; written {log.status()['written']:,}, "
+              f"dropped {log.status()['dropped']:,}")
         written = log.status()["written"]
         while written < args.logged:
             batch = requests[: min(len(requests), args.logged - written)]

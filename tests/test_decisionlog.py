@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 import uuid
 
 import pytest
@@ -60,10 +61,11 @@ def test_events_have_opa_shape_and_masked_fields_never_reach_the_file(bundle, tm
 
 def test_a_callable_sink_receives_events(bundle):
     received: list = []
-    log = DecisionLog(received.extend)
+    log = DecisionLog(received.extend, mask=["/input/customer"])
     log.record(REQUESTS[4], bundle.decide(REQUESTS[4]))
     log.close()
     assert received[0]["result"]["reasons"] == [{"code": "requirement"}]
+    assert received[0]["erased"] == ["/input/customer"] and "customer" not in received[0]["input"]
 
 
 def test_a_full_buffer_drops_and_counts_instead_of_blocking(bundle):
@@ -109,32 +111,45 @@ CRASH = textwrap.dedent("""
     from generator.decide import Bundle
     from generator.decisionlog import DecisionLog, JsonLinesSink
     bundle = Bundle.load({bundle!r})
-    sink = JsonLinesSink({path!r})
-    log = DecisionLog(sink, flush_interval=60)
+    log = DecisionLog(JsonLinesSink({path!r}), flush_interval=60)
     request = {{"use": "high-risk.legal", "at": "2025-01-15"}}
     decision = bundle.decide(request)
     for _ in range(500):
         log.record(request, decision)
-    log.flush()                       # 500 events written
+    assert log.flush(30)               # 500 events written
     for _ in range(300):
-        log.record(request, decision)  # 300 more only buffered ...
-    sink._file.write(b'{{"decision_id": "cut-in-the-midd')  # ... and a line cut by the crash
-    sink._file.flush()
+        log.record(request, decision)  # 300 more only buffered, then the service dies
     os._exit(1)
 """)
 
 
-def test_a_crash_loses_at_most_the_buffered_events_and_corrupts_no_earlier_line(bundle, tmp_path):
+def test_a_service_crash_loses_at_most_the_buffered_events(bundle, tmp_path):
     path = tmp_path / "crash.jsonl"
     script = CRASH.format(repo=str(REPO), bundle=str(bundle_path(tmp_path, bundle)), path=str(path))
     assert subprocess.run([sys.executable, "-c", script]).returncode == 1
-    raw = path.read_bytes()
-    assert not raw.endswith(b"\n")  # the torn last line is there
-    before = summarize([path])
-    assert before["decisions"] == 500 and before["skipped_lines"] == 1  # the report skips it
-    JsonLinesSink(path).close()  # reopening repairs the file: the torn line is cut
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and len(path.read_bytes().splitlines()) < 500:
+        time.sleep(0.05)  # the writer process finishes what it was handed, then sees the end of input
     lines = path.read_bytes().splitlines()
-    assert len(lines) == 500 and all(json.loads(line)["result"]["allowed"] for line in lines)
+    assert len(lines) == 500 and path.read_bytes().endswith(b"\n")
+    assert all(json.loads(line)["result"]["allowed"] for line in lines)
+
+
+def test_a_line_torn_by_a_crash_is_skipped_then_cut_and_earlier_lines_stay(bundle, tmp_path):
+    path = tmp_path / "torn.jsonl"
+    log = DecisionLog(JsonLinesSink(path))
+    for request in REQUESTS:
+        log.record(request, bundle.decide(request))
+    log.close()
+    with open(path, "ab") as fh:  # what a writer killed in the middle of a write leaves behind
+        fh.write(b'{"decision_id": "cut-in-the-midd')
+    before = summarize([path])
+    assert before["decisions"] == len(REQUESTS) and before["skipped_lines"] == 1
+    log = DecisionLog(JsonLinesSink(path))  # the next writer repairs the file before appending
+    log.record(REQUESTS[0], bundle.decide(REQUESTS[0]))
+    log.close()
+    lines = path.read_bytes().splitlines()
+    assert len(lines) == len(REQUESTS) + 1 and all(json.loads(line) for line in lines)
 
 
 def bundle_path(tmp_path, bundle):
