@@ -13,9 +13,9 @@ An event (one JSON line):
      "erased": ["/input/customer/attestations"], "labels": {...}}
 
 Where the time goes. With a JsonLinesSink, ``record`` (on the decision thread) encodes the
-request and decision with one orjson call and appends the bytes to a bounded buffer; a
-background thread hands batches to a **writer process**, which masks, numbers, timestamps and
-writes the events on another core. Building events in the service's own process, even in a background thread,
+request and the decision with orjson and appends the bytes to a bounded buffer; a background
+thread hands batches to a **writer process**, which masks, numbers, timestamps and writes the
+events on another core, splicing the encoded parts rather than decoding them again. Building events in the service's own process, even in a background thread,
 slowed decisions 2.5 to 3 times: Python threads share one interpreter lock. A callable sink
 receives event dicts built in a background thread of the service's process.
 
@@ -203,9 +203,10 @@ class DecisionLog:
             return
         if self._to_process:
             try:
-                queue.append(_dumps((_time_ns(), request, decision)))
+                encoded = _dumps(request)
             except TypeError:  # something JSON cannot hold: logged as its repr
-                queue.append(_dumps((_time_ns(), request, decision), default=repr))
+                encoded = _dumps(request, default=repr)
+            queue.append(b"%d\x1e%s\x1e%s" % (_time_ns(), encoded, _dumps(decision)))
         else:
             queue.append((_time_ns(), request, decision))
         if waiting == self._ready:  # a batch is ready: hand it over now, keep the buffer small
@@ -231,7 +232,7 @@ class DecisionLog:
             batch = [queue.popleft() for _ in range(min(len(queue), self.batch_size))]
             try:
                 if self._to_process:
-                    self._send(b"[" + b",".join(batch) + b"]")
+                    self._send(b"\x1d".join(batch))
                     self.sent += len(batch)
                 else:
                     self.sink([self.events.event(ns, request, decision.to_dict()) for ns, request, decision in batch])

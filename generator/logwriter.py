@@ -1,7 +1,7 @@
 """The decision log's writer process: reads batches from standard input, writes JSON lines.
 
 Started by DecisionLog (``python -m generator.logwriter CONFIG``); not a user command. Frames
-on stdin: an 8-byte big-endian length, then a JSON array of [time_ns, request, result]. After
+on stdin: an 8-byte big-endian length, then the batch (see ``lines``). After
 each frame it writes "<count>\\n" to stdout once the lines are flushed, or "E <count> <message>"
 when they could not be written. It ends at the end of its input, after writing what it has:
 when the service stops, even abruptly, what was handed over is still written."""
@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 
 import orjson
 
-from .decisionlog import _FRAME, Events, JsonLinesSink
+from .decisionlog import _FRAME, Events, JsonLinesSink, _erase
 
 
 def _read(stream, n: int) -> bytes:
@@ -27,13 +28,47 @@ def _read(stream, n: int) -> bytes:
     return b"".join(chunks)
 
 
+_LINE = (b'{"decision_id":"%s%012x","timestamp":"%s%06dZ","path":"usage_policy/decision",'
+         b'"bundles":{"usage_policy":{"revision":%s}},"input":%s,"result":%s%s}\n')
+_REVISION = b'"revision":'
+
+
+def lines(payload: bytes, events: Events) -> list[bytes]:
+    """Items are 'time_ns RS input-json RS result-json' separated by GS (0x1e, 0x1d: bytes
+    JSON text never holds raw). The encoded parts are spliced, not decoded, except the input
+    when fields must be erased."""
+    prefix, counter, masks = events.prefix.encode(), events.counter, events.masks
+    labels = b',"labels":' + orjson.dumps(events.labels) if events.labels else b""
+    out = []
+    last_second, stamp = None, b""
+    for item in payload.split(b"\x1d"):
+        ns, request, result = item.split(b"\x1e", 2)
+        second, rest = divmod(int(ns), 1_000_000_000)
+        if second != last_second:
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(second)).encode()
+            last_second = second
+        extra = labels
+        if masks:
+            value, erased = orjson.loads(request), []
+            for name, parts in masks:
+                value, done = _erase(value, parts)
+                if done:
+                    erased.append(name)
+            if erased:
+                request = orjson.dumps(value)
+                extra = b',"erased":' + orjson.dumps(erased) + labels
+        start = result.find(_REVISION) + len(_REVISION)
+        revision = result[start:result.index(b'"', start + 1) + 1] if start >= len(_REVISION) else b'""'
+        out.append(_LINE % (prefix, next(counter), stamp, rest // 1000, revision, request, result, extra))
+    return out
+
+
 def main(argv: list[str]) -> int:
     config = json.loads(argv[1])
     sink = JsonLinesSink(config["path"], config["max_bytes"], config["backups"], config["fsync"])
     events = Events(config["mask"], config["labels"])
     events.prefix = config["prefix"]
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
-    dumps, newline = orjson.dumps, orjson.OPT_APPEND_NEWLINE
     while True:
         header = _read(stdin, _FRAME.size)
         if not header:
@@ -41,12 +76,12 @@ def main(argv: list[str]) -> int:
         payload = _read(stdin, _FRAME.unpack(header)[0])
         if not payload:
             break
-        batch = orjson.loads(payload)
+        count = payload.count(b"\x1d") + 1
         try:
-            sink([dumps(events.event(ns, request, result), option=newline) for ns, request, result in batch])
-            stdout.write(b"%d\n" % len(batch))
+            sink(lines(payload, events))
+            stdout.write(b"%d\n" % count)
         except Exception as exc:  # report, keep going: the next batch may succeed
-            stdout.write(f"E {len(batch)} {type(exc).__name__}: {exc}\n".encode())
+            stdout.write(f"E {count} {type(exc).__name__}: {exc}\n".encode())
         stdout.flush()
     sink.close()
     return 0
