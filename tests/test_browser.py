@@ -3,7 +3,6 @@ no JavaScript needed, responsive, printable, and hostile source text stays inert
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from urllib.parse import urldefrag, urljoin
 

@@ -67,7 +67,7 @@ def test_every_rule_has_its_anchor_permalink_and_marks(example):
         first_line = rule.text.strip().splitlines()[0]
         assert first_line in html.unescape(block) and first_line in twin_block
     for section in corpus.sections.values():
-        assert f'<section class="section level-' in page and f'id="{section.id}"' in page
+        assert '<section class="section level-' in page and f'id="{section.id}"' in page
         assert f'<li><a href="#{section.id}">' in page  # table of contents
 
 

@@ -12,7 +12,6 @@ import time
 
 import pytest
 
-from conftest import build_root
 from generator.build import build
 from generator.bundle.sign import generate_keypair
 from generator.client import BundleClient

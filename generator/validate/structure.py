@@ -102,7 +102,7 @@ def _clip(text: str, limit: int = 60) -> str:
 
 def _locate(root, path) -> tuple[tuple[int, int], str, str]:
     """Position of the value at ``path``, its field name and a description of its owner."""
-    node, pos, field, owner = root, root.pos, "", _ROOT_WORDS
+    node, pos, field = root, root.pos, ""
     owner_desc = ""
     parent_key = ""
     for step in path:
