@@ -86,7 +86,8 @@ def to_markdown(report: dict) -> str:
              f"{report['decisions']:,} decisions" + (f" from {period['first']} to {period['last']}" if period["first"] else "")
              + (f" (since {report['since']})" if report["since"] else "") + "."]
     if report["skipped_lines"]:
-        lines.append(f"{report['skipped_lines']:,} lines were not decision events and were skipped.")
+        n = report["skipped_lines"]
+        lines.append(f"{n:,} line{' was' if n == 1 else 's were'} not a decision event and skipped.")
     lines += ["", "## Exceptions", ""]
     if report["exceptions"]:
         lines += ["| exception | allowed | denied | by customer type (allowed / denied) | denied, by reason |",
