@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
+
+import git
 
 import pytest
 from click.testing import CliRunner
@@ -33,6 +36,29 @@ def build_root(dest: Path, case: Path | None = None) -> Path:
             for line in delete.read_text().split():
                 shutil.rmtree(dest / line) if (dest / line).is_dir() else (dest / line).unlink()
     return dest
+
+
+class Repo:
+    """A policy repository in a temp folder, committed to with fixed authors and dates."""
+
+    def __init__(self, path):
+        self.root = build_root(path)
+        self.git = git.Repo.init(self.root, initial_branch="main")
+        self.when = dt.datetime(2024, 6, 1, 12, tzinfo=dt.timezone.utc)
+
+    def edit(self, rel: str, old: str, new: str) -> None:
+        path = self.root / rel
+        text = path.read_text()
+        assert old in text, (rel, old)
+        path.write_text(text.replace(old, new, 1))
+
+    def commit(self, message: str, author: str = "Ann Legal") -> str:
+        self.git.git.add("-A")
+        self.when += dt.timedelta(days=1)
+        stamp = f"{int(self.when.timestamp())} +0000"
+        actor = git.Actor(author, "legal@example.com")
+        return self.git.index.commit(message, author=actor, committer=actor, author_date=stamp,
+                                     commit_date=stamp).hexsha
 
 
 @pytest.fixture

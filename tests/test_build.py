@@ -12,10 +12,9 @@ import sys
 import time
 from pathlib import Path
 
-import git
 import pytest
 
-from conftest import REPO, build_root
+from conftest import REPO, Repo, build_root
 from generator.build import build
 from generator.errors import UsageError, ValidationFailed
 from generator.validate import load_corpus
@@ -146,16 +145,14 @@ def test_two_builds_are_byte_identical(tmp_path, monkeypatch):
 
 
 def test_pages_name_the_git_revision_and_a_dirty_tree(tmp_path):
-    root = build_root(tmp_path / "repo")
-    repo = git.Repo.init(root)
-    repo.index.add(["policy/main.yaml", "policy/models.yaml", "exceptions/gov.yaml"])
-    sha = repo.index.commit("first version").hexsha
+    repo = Repo(tmp_path / "repo")
+    root, sha = repo.root, repo.commit("first version")
     build(root, tmp_path / "site")
     assert f"<code>{sha[:12]}</code>" in (tmp_path / "site" / "main" / "index.html").read_text()
     (root / "exceptions" / "gov.yaml").write_text((root / "exceptions" / "gov.yaml").read_text() + "\n")
     build(root, tmp_path / "site")
     assert f"<code>{sha[:12]} with uncommitted changes</code>" in (tmp_path / "site/main/index.html").read_text()
-    repo.close()
+    repo.git.close()
 
 
 def test_invalid_sources_write_nothing_and_keep_the_previous_site(tmp_path, cli):

@@ -9,10 +9,9 @@ import os
 import stat
 import tarfile
 
-import git
 import pytest
 
-from conftest import REPO, build_root
+from conftest import REPO, Repo, build_root
 from generator.build import build
 from generator.bundle.archive import read_archive, write_archive
 from generator.bundle.sign import BundleError, generate_keypair
@@ -68,10 +67,8 @@ def test_layout_manifest_and_determinism(tmp_path, keys):
 
 
 def test_manifest_names_the_commit_and_records_a_dirty_tree(tmp_path):
-    root = build_root(tmp_path / "repo")
-    repo = git.Repo.init(root)
-    repo.index.add(["policy/main.yaml", "policy/models.yaml", "exceptions/gov.yaml"])
-    sha = repo.index.commit("first").hexsha
+    repo = Repo(tmp_path / "repo")
+    root, sha = repo.root, repo.commit("first")
     build(root, tmp_path / "site")
     manifest = json.loads(members(tmp_path / "site/bundle/bundle.tar.gz")[".manifest"])
     assert manifest["revision"] == sha and manifest["metadata"]["dirty"] is False
@@ -79,7 +76,7 @@ def test_manifest_names_the_commit_and_records_a_dirty_tree(tmp_path):
     build(root, tmp_path / "site")
     manifest = json.loads(members(tmp_path / "site/bundle/bundle.tar.gz")[".manifest"])
     assert manifest["revision"] == sha and manifest["metadata"]["dirty"] is True
-    repo.close()
+    repo.git.close()
 
 
 def test_data_holds_future_rules_and_every_exception(tmp_path):
