@@ -148,12 +148,17 @@ class Events:
         self.counter = itertools.count()
         self.second = (-1, "")
 
-    def event(self, ns: int, request: Any, result: dict) -> dict:
+    def mask(self, request: Any) -> tuple[Any, list[str]]:
+        """The request without the masked fields, and the names of those it had."""
         erased = []
         for name, parts in self.masks:
             request, done = _erase(request, parts)
             if done:
                 erased.append(name)
+        return request, erased
+
+    def event(self, ns: int, request: Any, result: dict) -> dict:
+        request, erased = self.mask(request)
         second, rest = divmod(ns, 1_000_000_000)
         if self.second[0] != second:
             self.second = (second, time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(second)))

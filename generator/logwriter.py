@@ -14,7 +14,7 @@ import time
 
 import orjson
 
-from .decisionlog import _FRAME, Events, JsonLinesSink, _erase
+from .decisionlog import _FRAME, Events, JsonLinesSink
 
 
 def _read(stream, n: int) -> bytes:
@@ -49,11 +49,7 @@ def lines(payload: bytes, events: Events) -> list[bytes]:
             last_second = second
         extra = labels
         if masks:
-            value, erased = orjson.loads(request), []
-            for name, parts in masks:
-                value, done = _erase(value, parts)
-                if done:
-                    erased.append(name)
+            value, erased = events.mask(orjson.loads(request))
             if erased:
                 request = orjson.dumps(value)
                 extra = b',"erased":' + orjson.dumps(erased) + labels

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -22,7 +21,6 @@ from ..model import Corpus, Document
 from . import markdown as md
 from .views import (Links, document_view, long_date, matrix_view, published_exceptions, site_info)
 
-_LINK_TARGET = re.compile(r"\]\(#([a-z0-9][a-z0-9.\-]*)\)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,17 +208,17 @@ def _document_dependencies(doc: Document, corpus: Corpus, links: Links) -> list:
     """What a document page shows from outside its own file."""
     relaxed, obligations, targets = [], [], set()
     for section in doc.walk_sections():
-        targets.update(_LINK_TARGET.findall(section.intro))
+        targets.update(md.ANCHOR_LINK.findall(section.intro))
         for rule in section.rules:
             if rule.id in links.relaxed_by:
                 relaxed.append((rule.id, links.relaxed_by[rule.id]))
             for ob in rule.obligations:
                 if ob in corpus.obligations:
                     obligations.append((ob, corpus.obligations[ob].title))
-            targets.update(_LINK_TARGET.findall(rule.text))
+            targets.update(md.ANCHOR_LINK.findall(rule.text))
             if rule.replaced_by:
                 targets.add(rule.replaced_by)
-    targets.update(_LINK_TARGET.findall(doc.summary))
+    targets.update(md.ANCHOR_LINK.findall(doc.summary))
     return [relaxed, obligations, sorted((t, links.page_of.get(t)) for t in targets)]
 
 

@@ -10,7 +10,7 @@ from markdown_it import MarkdownIt
 
 Resolver = Callable[[str], str]  # '#id' fragment -> href (page-relative)
 
-_ANCHOR_LINK = re.compile(r"\]\(#([a-z0-9][a-z0-9.\-]*)\)")
+ANCHOR_LINK = re.compile(r"\]\(#([a-z0-9][a-z0-9.\-]*)\)")
 
 
 def _make() -> MarkdownIt:
@@ -50,7 +50,7 @@ def to_html(text: str, resolve: Resolver | None = None, *, shift_headings: int =
 def rewrite_anchor_links(text: str, resolve: Mapping[str, str] | Callable[[str], str]) -> str:
     """For Markdown output: '[x](#id)' -> '[x](other.md#id)' when the id is on another page."""
     fn = resolve if callable(resolve) else (lambda i: resolve.get(i, "#" + i))
-    return _ANCHOR_LINK.sub(lambda m: f"]({fn(m.group(1))})", text)
+    return ANCHOR_LINK.sub(lambda m: f"]({fn(m.group(1))})", text)
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]{}<>#|!])")

@@ -54,34 +54,35 @@ def check_root(root: Path, *, today: dt.date | None = None, cache: dict | None =
     return check_files(files, problems, today=today, cache=cache)
 
 
-def _file_stage(raw: RawFile) -> tuple[list[Diagnostic], object | None, list]:
-    """Parse, structure check, model building and prose checks for one file: everything that
-    depends on its bytes alone (so a preview can keep it while the file does not change)."""
+def _load(raw: RawFile) -> tuple[list[Diagnostic], object | None]:
+    """Parse, check against the schema and build the model object of one file (None when it
+    does not load or breaks its schema), with what was found on the way."""
     try:
         parsed = parse(raw)
     except SourceError as exc:
-        return [exc.diagnostic], None, []
+        return [exc.diagnostic], None
     found = check_structure(parsed)
     if any(d.severity == "error" for d in found):
-        return found, None, []
+        return found, None
     if raw.kind == KIND_MODELS:
-        return found, tuple(build_models(raw.path, parsed.value)), []
-    obj = build_document(raw.path, parsed.value) if raw.kind == KIND_DOCUMENT else build_exception(raw.path, parsed.value)
+        return found, tuple(build_models(raw.path, parsed.value))
+    builder = build_document if raw.kind == KIND_DOCUMENT else build_exception
+    return found, builder(raw.path, parsed.value)
+
+
+def _file_stage(raw: RawFile) -> tuple[list[Diagnostic], object | None, list]:
+    """Everything that depends on one file's bytes alone (so a preview can keep it while the
+    file does not change): the model object, and the checks of its prose."""
+    found, obj = _load(raw)
+    if obj is None or raw.kind == KIND_MODELS:
+        return found, obj, []
     prose_problems, refs = check_prose(obj)
     return found + prose_problems, obj, refs
 
 
 def model_stage(raw: RawFile) -> object | None:
     """Just the model object of one file (None when it does not load or fails its schema)."""
-    try:
-        parsed = parse(raw)
-    except SourceError:
-        return None
-    if any(d.severity == "error" for d in check_structure(parsed)):
-        return None
-    if raw.kind == KIND_MODELS:
-        return tuple(build_models(raw.path, parsed.value))
-    return build_document(raw.path, parsed.value) if raw.kind == KIND_DOCUMENT else build_exception(raw.path, parsed.value)
+    return _load(raw)[1]
 
 
 def check_files(files: list[RawFile], problems: list[Diagnostic] | None = None, *,
