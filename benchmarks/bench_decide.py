@@ -1,37 +1,44 @@
-"""Benchmark the decision library against the Rego engine, on a large bundle.
+"""Benchmark the decision library against three Rego engines, on a large bundle.
 
-    python benchmarks/bench_decide.py [--decisions 1000000] [--rego-decisions 20000]
+    python benchmarks/bench_decide.py [--decisions 1000000] [--engine-decisions 2000]
 
 Generates the corpus (10,000 rules in 100 documents, 1,000 exceptions), builds and signs its
-bundle, then in one process:
-  load        Bundle.load(bundle.tar.gz, public_key=...) in a fresh interpreter (cold: imports,
-              schema compilation, signature check, parsing, indexing), and warm in this one
-  python      1,000,000 seeded random decisions with generator.decide, on one core
-  rego        the same requests (a prefix of them) evaluated by regorus in process on the
-              bundle's policy.rego and data.json
-Bars (issue 4): load < 200 ms; >= 300,000 decisions/s; >= 20x the Rego engine's throughput.
-The Python and Rego decisions on the Rego sample are also compared (they must be identical).
+bundle, then in one process, on the same seeded requests:
+  load      Bundle.load(bundle.tar.gz, public_key=...) in a fresh interpreter (cold: imports,
+            schema, signature, parsing, indexing) and warm; and the time each engine takes to
+            take the bundle as OPA's bundle plugin gives it (mount, add data, add modules, compile)
+  python    1,000,000 decisions with generator.decide on one core
+  engines   a prefix of the same requests through OPA's own Go engine (opa-golib-python-bindings,
+            OPA v1.20.2), Microsoft's rego-cpp (regopy) and regorus, each in this process
+Bars: load < 200 ms; the library >= 300,000 decisions/s and >= 100x OPA's in-process engine.
+Every engine's decisions on the sample are compared with the library's (they must be identical).
+Needs the test extras and scripts/fetch-engines.sh.
 """
 
 from __future__ import annotations
 
 import argparse
-from importlib import metadata
 import json
+import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from importlib import metadata
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+os.environ.setdefault("POLICY_OPA_PATH", str(HERE.parent / ".engines" / "opa"))
 from corpus import generate  # noqa: E402
-from requests import random_requests  # noqa: E402
+from decision_requests import random_requests  # noqa: E402
 
 from generator.build import build  # noqa: E402
+from generator.bundle.layout import DECISION_PATH, DECISION_QUERY, mount  # noqa: E402
 from generator.bundle.sign import generate_keypair  # noqa: E402
 from generator.decide import Bundle  # noqa: E402
+from generator.opa import OpaDecider  # noqa: E402
 
 COLD = """
 import sys, time
@@ -42,12 +49,60 @@ print(time.perf_counter() - start)
 """
 
 
+class RegoCpp:
+    def __init__(self, files):
+        import regopy
+
+        mounted = mount(files)
+        self.interp = regopy.Interpreter()
+        self.interp.add_data_json(json.dumps(mounted.data))
+        for name, source in mounted.modules.items():
+            self.interp.add_module(name, source)
+        self.plan = self.interp.build(None, [DECISION_PATH])
+
+    def decide_text(self, text: str) -> dict:
+        self.interp.set_input_term(text)
+        return json.loads(str(self.interp.query_bundle_entrypoint(self.plan, DECISION_PATH)))["expressions"][0]
+
+
+class Regorus:
+    def __init__(self, files):
+        import regorus
+
+        mounted = mount(files)
+        self.engine = regorus.Engine()
+        self.engine.add_data_json(json.dumps(mounted.data))
+        for name, source in mounted.modules.items():
+            self.engine.add_policy(name, source)
+
+    def decide_text(self, text: str) -> dict:
+        self.engine.set_input_json(text)
+        return self.engine.eval_rule(DECISION_QUERY)
+
+
+class Opa:
+    def __init__(self, files):
+        self.decider = OpaDecider(files)
+        self.engine = self.decider.engine
+        self.path = DECISION_PATH.replace("/", ".").encode()
+
+    def decide_text(self, text: str) -> dict:
+        envelope = self.engine._call(self.engine._lib.OpaEvalDocument, self.path, text.encode(), 0, 0)
+        return envelope["result"][0]["expressions"][0]["value"]
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "?"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--decisions", type=int, default=1_000_000)
-    ap.add_argument("--rego-decisions", type=int, default=20_000)
+    ap.add_argument("--engine-decisions", type=int, default=2_000)
     args = ap.parse_args()
-    import regorus
 
     work = Path(tempfile.mkdtemp(prefix="policy-bench-decide-"))
     try:
@@ -65,7 +120,7 @@ def main() -> None:
             start = time.perf_counter()
             bundle = Bundle.load(archive, public_key=public)
             warm.append(time.perf_counter() - start)
-        print(f"load: {min(colds) * 1000:.0f} ms cold (new interpreter, imports included), "
+        print(f"load, python: {min(colds) * 1000:.0f} ms cold (new interpreter, imports included), "
               f"{min(warm) * 1000:.0f} ms warm (bar: < 200 ms) {'PASS' if min(colds) < 0.2 else 'FAIL'}")
 
         requests = list(random_requests(bundle.data, args.decisions, seed=1))
@@ -77,22 +132,29 @@ def main() -> None:
         print(f"python: {len(requests):,} decisions, {python_rate:,.0f} per second "
               f"(bar: >= 300,000) {'PASS' if python_rate >= 300_000 else 'FAIL'}")
 
-        engine = regorus.Engine()
-        engine.add_policy("policy.rego", bundle.files["usage_policy/policy.rego"].decode())
-        engine.add_data_json(json.dumps({"usage_policy": bundle.data}))
-        sample = requests[: args.rego_decisions]
+        sample = requests[: args.engine_decisions]
         encoded = [json.dumps(r) for r in sample]
-        results = []
-        start = time.perf_counter()
-        for text in encoded:
-            engine.set_input_json(text)
-            results.append(engine.eval_rule("data.usage_policy.decision"))
-        rego_rate = len(sample) / (time.perf_counter() - start)
-        same = sum(1 for request, result in zip(sample, results) if decide(request).to_dict() == result)
-        ratio = python_rate / rego_rate
-        print(f"rego (regorus {metadata.version('gordon-to-regorus')}): {len(sample):,} decisions, "
-              f"{rego_rate:,.0f} per second; identical decisions: {same:,}/{len(sample):,}")
-        print(f"python / rego: {ratio:.0f}x (bar: >= 20x) {'PASS' if ratio >= 20 else 'FAIL'}")
+        expected = [decide(r).to_dict() for r in sample]
+        rates = {}
+        engines = (("opa", Opa, f"OPA v1.20.2 via opa-golib-python-bindings 0.4.4"),
+                   ("rego-cpp", RegoCpp, f"regopy {_version('regopy')}"),
+                   ("regorus", Regorus, f"regorus {_version('gordon-to-regorus')}"))
+        for name, cls, label in engines:
+            start = time.perf_counter()
+            engine = cls(bundle.files)
+            loaded = time.perf_counter() - start
+            results = []
+            start = time.perf_counter()
+            for text in encoded:
+                results.append(engine.decide_text(text))
+            rates[name] = len(sample) / (time.perf_counter() - start)
+            same = sum(1 for a, b in zip(results, expected) if a == b)
+            print(f"{name} ({label}): load {loaded * 1000:.0f} ms; {len(sample):,} decisions, "
+                  f"{rates[name]:,.0f} per second; identical to the library: {same:,}/{len(sample):,}")
+        ratio = python_rate / rates["opa"]
+        print(f"python / OPA: {ratio:,.0f}x (bar: >= 100x) {'PASS' if ratio >= 100 else 'FAIL'}; "
+              f"python / rego-cpp: {python_rate / rates['rego-cpp']:,.0f}x; "
+              f"python / regorus: {python_rate / rates['regorus']:,.0f}x")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

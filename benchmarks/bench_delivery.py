@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import generate  # noqa: E402
-from requests import random_requests  # noqa: E402
+from decision_requests import random_requests  # noqa: E402
 
 from generator.build import build  # noqa: E402
 from generator.client import BundleClient  # noqa: E402

@@ -23,8 +23,15 @@ def _sentence(rng: random.Random, n: int) -> str:
     return " ".join(words).capitalize() + "."
 
 
+DOCUMENT_DATES = ("2024-06-06", "2025-01-15", "2025-09-15", "2026-03-01")
+VARIED_MODELS = (("model-tiny", "Tiny model", 1), ("model-small", "Small model", 2),
+                 ("model-large", "Large model", 3), ("model-frontier", "Frontier model", 4))
+
+
 def generate(out: Path, documents: int = 100, rules: int = 10_000, exceptions: int = 1_000,
-             seed: int = 1) -> dict[str, int]:
+             seed: int = 1, varied: bool = False) -> dict[str, int]:
+    """``varied``: documents of different dates, four models (ASL 1-4), exceptions for several
+    customer types and attestations, with expiry dates and caps spread out (for conformance)."""
     rng = random.Random(seed)
     (out / "policy").mkdir(parents=True, exist_ok=True)
     (out / "exceptions").mkdir(parents=True, exist_ok=True)
@@ -35,7 +42,7 @@ def generate(out: Path, documents: int = 100, rules: int = 10_000, exceptions: i
         lines = [
             f"id: doc-{d:03d}",
             f"title: Generated policy document {d}",
-            "effective: 2024-06-06",
+            f"effective: {DOCUMENT_DATES[d % len(DOCUMENT_DATES)] if varied else '2024-06-06'}",
             "summary: |",
             f"  {_sentence(rng, 20)}",
             "obligations:",
@@ -76,10 +83,9 @@ def generate(out: Path, documents: int = 100, rules: int = 10_000, exceptions: i
                 else:
                     fixed.append(rid)
         (out / "policy" / f"doc-{d:03d}.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    models = VARIED_MODELS if varied else VARIED_MODELS[1:3]
     (out / "policy" / "models.yaml").write_text(
-        "models:\n"
-        "  - {id: model-small, name: Small model, asl: 2}\n"
-        "  - {id: model-large, name: Large model, asl: 3}\n", encoding="utf-8")
+        "models:\n" + "".join(f"  - {{id: {m}, name: {n}, asl: {a}}}\n" for m, n, a in models), encoding="utf-8")
     for e in range(exceptions):
         permits = rng.sample(waivable, 3)
         retains = rng.sample(fixed, 4)
@@ -90,12 +96,15 @@ def generate(out: Path, documents: int = 100, rules: int = 10_000, exceptions: i
             f"status: {status}",
             f"effective: {'2026-01-01' if e % 13 == 5 else '2024-06-26'}",
             "review_by: 2030-06-26",
-            *(["expires: 2027-01-01"] if e % 7 == 2 else []),
+            *([f"expires: {'2027-01-01' if not varied else ('2025-03-01', '2027-01-01', '2025-09-15')[e % 3] if e % 13 != 5 else '2027-01-01'}"]
+              if e % 7 == 2 else []),
             "eligibility:",
-            "  customer_types: [government]",
-            "  attestations: [legal-authority, vetted-agency]",
+            "  customer_types: " + ("[government]" if not varied else
+                                    ("[government]", "[government, nonprofit]", "[commercial]")[e % 3]),
+            "  attestations: " + ("[legal-authority, vetted-agency]" if not varied else
+                                  ("[legal-authority, vetted-agency]", "[]", "[contract-signed]")[e % 3]),
             "models:",
-            f"  max_asl: {2 + e % 2}",
+            f"  max_asl: {2 + e % 2 if not varied else 1 + e % 4}",
             "permits:",
         ]
         for rule in permits:

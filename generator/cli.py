@@ -175,18 +175,50 @@ def preview(root: Path, port: int, host: str) -> None:
               help="Requests: one JSON object, or JSON lines (default: standard input).")
 @click.option("--key", type=click.Path(path_type=Path), default=None,
               help="Public key (PEM): the bundle must be signed with its private key.")
-def decide(bundle_path: Path, input_file, key: Path | None) -> None:
-    """Decide requests against a bundle; prints one decision (JSON) per request."""
+@click.option("--engine", type=click.Choice(["python", "opa"]), default="python", show_default=True,
+              help="python: the decision library; opa: Open Policy Agent's own engine, in process "
+                   "(needs scripts/fetch-engines.sh or POLICY_OPA_PATH).")
+def decide(bundle_path: Path, input_file, key: Path | None, engine: str) -> None:
+    """Decide requests against a bundle; prints one decision (JSON) per request.
+
+    \b
+    Examples:
+      echo '{"use": "weapons.design"}' | policy decide --bundle site/bundle
+      policy decide --bundle site/bundle --engine opa --input requests.jsonl
+    """
     from .decide import Bundle
 
     bundle = _run(lambda: Bundle.load(bundle_path, public_key=key))
-    failed = _decide_stream(bundle, input_file)
+    if engine == "opa":
+        from .opa import OpaDecider
+
+        opa = _run(lambda: OpaDecider(bundle.files, str(bundle_path)))
+        decide_one = lambda request: _in_order(opa.decide(request))  # noqa: E731
+    else:
+        decide_one = lambda request: bundle.decide(request).to_dict()  # noqa: E731
+    failed = _decide_stream(decide_one, input_file)
     if failed:
         click.echo(f"policy decide: {failed} request(s) could not be read as JSON", err=True)
         sys.exit(EXIT_INVALID)
 
 
-def _decide_stream(bundle, stream) -> int:
+_FIELDS = ("allowed", "use", "rule", "effect", "exception", "purposes", "obligations", "reasons", "revision",
+           "version")
+_REASON_FIELDS = ("code", "exception", "detail")
+
+
+def _in_order(decision: dict) -> dict:
+    """OPA returns objects with sorted keys; print its decisions in the library's field order so
+    that the two engines' output can be compared with diff."""
+    out = {k: decision[k] for k in _FIELDS if k in decision}
+    out.update((k, v) for k, v in decision.items() if k not in out)
+    if isinstance(out.get("reasons"), list):
+        out["reasons"] = [{k: r[k] for k in _REASON_FIELDS if k in r} | r if isinstance(r, dict) else r
+                          for r in out["reasons"]]
+    return out
+
+
+def _decide_stream(decide_one, stream) -> int:
     """JSON lines (a decision per line, written as each line is read) or one JSON document
     spread over several lines. A line that is not JSON gets an error object and the run goes on.
     Returns how many requests could not be read."""
@@ -205,14 +237,14 @@ def _decide_stream(bundle, stream) -> int:
                 except ValueError:
                     pass
                 else:
-                    click.echo(json.dumps(bundle.decide(request).to_dict(), ensure_ascii=False))
+                    click.echo(json.dumps(decide_one(request), ensure_ascii=False))
                     return failed
             failed += 1
             click.echo(json.dumps({"error": f"line {number}: not valid JSON ({exc.msg}, column {exc.colno})",
                                    "line": number}))
             continue
         seen_request = True
-        click.echo(json.dumps(bundle.decide(request).to_dict(), ensure_ascii=False))
+        click.echo(json.dumps(decide_one(request), ensure_ascii=False))
     return failed
 
 

@@ -25,6 +25,7 @@ from typing import Any, Mapping
 
 from .bundle import SCHEMA_VERSION
 from .bundle.archive import read_archive, read_bundle
+from .bundle.layout import DATA_FILE, DATA_ROOT, LEGACY_DATA_FILE, mount
 from .bundle.sign import SIGNATURES, BundleError, load_public_key, verify
 
 __all__ = ["Bundle", "BundleClient", "BundleError", "Decision", "DecisionLog", "JsonLinesSink"]
@@ -42,7 +43,6 @@ def __getattr__(name: str):
         return getattr(decisionlog, name)
     raise AttributeError(name)
 
-DATA_FILE = "usage_policy/data.json"
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 _EMPTY: tuple = ()
 
@@ -185,11 +185,12 @@ class Bundle:
                 raise BundleError(f"{where} is not signed, but a public key was given; refusing an unsigned bundle")
             verify(files, signatures, *key)
         if DATA_FILE not in files:
+            if LEGACY_DATA_FILE in files:
+                raise BundleError(f"{where} has the layout of policy 0.1 bundles ({LEGACY_DATA_FILE}), which OPA "
+                                  f"refuses to activate; rebuild it with this version's 'policy build'")
             raise BundleError(f"{where} holds no {DATA_FILE}; is it a usage-policy bundle?")
-        try:
-            data = json.loads(files[DATA_FILE].decode("utf-8"))
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise BundleError(f"{DATA_FILE} in {where} is not valid JSON ({exc})") from None
+        # Read as OPA's bundle plugin reads it: a bundle OPA would refuse is refused here too.
+        data = mount(files, where).data.get(DATA_ROOT)
         if signatures is not None:
             files[SIGNATURES] = signatures
         return cls(data, files)

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs on a fresh Debian machine (run as root, or with sudo
-# available): the package with its test extras, Debian's chromium for the browser tests, and
-# axe-core (npm) for the accessibility checks. Safe to run again: it skips what is present.
+# available): the package with its test extras, OPA's Go engine for the conformance tests
+# (scripts/fetch-engines.sh), Debian's chromium for the browser tests, and axe-core (npm) for the
+# accessibility checks. Safe to run again: it skips what is present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m pip install -q -e '.[test]'
+bash scripts/fetch-engines.sh
 if ! command -v chromium >/dev/null 2>&1; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq

@@ -1,8 +1,7 @@
-"""Bundles built for decision tests, and the Rego engine loaded with the same bundle."""
+"""Bundles built for decision tests, and the Rego engines loaded with the same bundle."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import yaml
@@ -21,18 +20,19 @@ def build_bundle(root: Path, out: Path) -> Bundle:
 
 
 class Rego:
-    """policy.rego from a bundle, evaluated in process by regorus (a Rust Rego engine)."""
+    """The bundle's policy.rego in all three engines (OPA, rego-cpp, regorus; see engines.py).
+    ``decide`` asks each and returns OPA's answer after checking that the other two agree."""
 
     def __init__(self, bundle: Bundle):
-        import regorus
+        from engines import ENGINES
 
-        self.engine = regorus.Engine()
-        self.engine.add_policy("usage_policy/policy.rego", bundle.files["usage_policy/policy.rego"].decode())
-        self.engine.add_data_json(json.dumps({"usage_policy": bundle.data}))
+        self.engines = {name: cls(bundle.files) for name, cls in ENGINES.items()}
 
     def decide(self, request) -> dict:
-        self.engine.set_input_json(json.dumps(request))
-        return self.engine.eval_rule("data.usage_policy.decision")
+        answers = {name: engine.decide(request) for name, engine in self.engines.items()}
+        assert answers["rego-cpp"] == answers["opa"], answers
+        assert answers["regorus"] == answers["opa"], answers
+        return answers["opa"]
 
 
 def load_cases() -> list[tuple[str, str, dict]]:

@@ -51,14 +51,14 @@ def test_layout_manifest_and_determinism(tmp_path, keys):
     assert (one / "bundle.tar.gz").read_bytes() == (two / "bundle.tar.gz").read_bytes()
     with tarfile.open(one / "bundle.tar.gz") as tar:
         infos = tar.getmembers()
-    assert [i.name for i in infos] == [".manifest", "usage_policy/data.json", "usage_policy/policy.rego"]
+    assert [i.name for i in infos] == [".manifest", "usage_policy/policy.rego", "usage_policy_data/data.json"]
     assert {(i.mtime, i.uid, i.gid, i.uname, i.gname, i.mode) for i in infos} == {(0, 0, 0, "", "", 0o644)}
     header = (one / "bundle.tar.gz").read_bytes()[:10]
     assert header[4:8] == b"\0\0\0\0"  # gzip mtime 0
     files = members(one / "bundle.tar.gz")
-    assert files["usage_policy/data.json"] == (one / "data.json").read_bytes()
+    assert files["usage_policy_data/data.json"] == (one / "data.json").read_bytes()
     manifest = json.loads(files[".manifest"])
-    assert manifest["roots"] == ["usage_policy"] and manifest["rego_version"] == 1
+    assert manifest["roots"] == ["usage_policy", "usage_policy_data"] and manifest["rego_version"] == 1
     assert manifest["metadata"]["policy_version"] == load_corpus(REPO).version.isoformat()
     signed_a = tmp_path / "sa"
     build(REPO, signed_a, sign_key=keys / "a" / "private.pem")
@@ -120,15 +120,15 @@ def test_rsa_signatures_verify(tmp_path, keys):
 
 def test_flipped_byte_in_data_is_refused(signed, keys, tmp_path):
     files = members(signed)
-    data = bytearray(files["usage_policy/data.json"])
+    data = bytearray(files["usage_policy_data/data.json"])
     index = data.index(b'"waivable":false')
     data[index + len('"waivable":')] = ord("t")  # false -> talse: one byte flipped
-    files["usage_policy/data.json"] = bytes(data)
+    files["usage_policy_data/data.json"] = bytes(data)
     repack(files, tmp_path / "tampered.tar.gz")
     with pytest.raises(BundleError, match="not valid JSON|modified after signing"):
         Bundle.load(tmp_path / "tampered.tar.gz", public_key=keys / "a" / "public.pem")
     files = members(signed)  # the same length, still valid JSON: a rule made waivable
-    files["usage_policy/data.json"] = files["usage_policy/data.json"].replace(
+    files["usage_policy_data/data.json"] = files["usage_policy_data/data.json"].replace(
         b'"waivable":false', b'"waivable":true ', 1)
     repack(files, tmp_path / "tampered2.tar.gz")
     with pytest.raises(BundleError, match="modified after signing"):
@@ -183,15 +183,15 @@ def test_added_or_removed_files_are_refused(signed, keys, tmp_path):
 def test_unknown_schema_version_and_bad_data_are_refused(tmp_path):
     build(REPO, tmp_path / "site")
     files = members(tmp_path / "site/bundle/bundle.tar.gz")
-    data = json.loads(files["usage_policy/data.json"])
+    data = json.loads(files["usage_policy_data/data.json"])
     data["schema_version"] = 2
-    files["usage_policy/data.json"] = json.dumps(data).encode()
+    files["usage_policy_data/data.json"] = json.dumps(data).encode()
     repack(files, tmp_path / "v2.tar.gz")
     with pytest.raises(BundleError, match="schema_version 2"):
         Bundle.load(tmp_path / "v2.tar.gz")
     data["schema_version"] = 1
     data["rules"]["weapons.design"]["effect"] = "maybe"
-    files["usage_policy/data.json"] = json.dumps(data).encode()
+    files["usage_policy_data/data.json"] = json.dumps(data).encode()
     repack(files, tmp_path / "bad.tar.gz")
     with pytest.raises(BundleError, match="does not match its schema"):
         Bundle.load(tmp_path / "bad.tar.gz")
@@ -208,7 +208,7 @@ def _tar(entries) -> bytes:
 def test_hostile_archives_are_refused(tmp_path):
     escape = tarfile.TarInfo("../outside.json")
     escape.size = 2
-    link = tarfile.TarInfo("usage_policy/data.json")
+    link = tarfile.TarInfo("usage_policy_data/data.json")
     link.type = tarfile.SYMTYPE
     link.linkname = "/etc/passwd"
     for name, blob in [("escape", _tar([(escape, b"{}")])), ("link", _tar([(link, None)])),

@@ -1,5 +1,6 @@
 """Decisions (DESIGN §5): cases as data, checked against the Python library *and* the Rego
-policy in a real Rego engine; properties over random requests; concurrency."""
+policy in three real Rego engines (OPA, rego-cpp, regorus); properties over random requests;
+concurrency."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from conftest import REPO
 from decision_support import POLICIES, Rego, build_bundle, check_expectation, load_cases
 
 sys.path.insert(0, str(REPO / "benchmarks"))
-from requests import random_requests  # noqa: E402
+from decision_requests import random_requests  # noqa: E402
 
 CASES = load_cases()
 

@@ -58,3 +58,21 @@ def test_every_command_is_documented():
             for opt in getattr(param, "opts", []):
                 if opt.startswith("--"):
                     assert opt in text, f"{name} {opt}"
+
+
+def test_the_opa_commands_in_the_docs_match_what_the_tests_run():
+    """docs/bundle.md tells services how to run the bundle in OPA; the query path, the REST
+    path, the roots and the key id it gives are the ones the bundle and the tests use."""
+    import re
+
+    from generator.bundle.layout import DECISION_PATH, DECISION_QUERY, ROOTS
+    from generator.bundle.write import Signing
+
+    text = (REPO / "docs" / "bundle.md").read_text()
+    queries = set(re.findall(r"'(data\.[a-z_.]+)'", text))
+    assert queries == {DECISION_QUERY}, queries
+    assert f"/v1/data/{DECISION_PATH}" in text
+    assert '"roots": ["' + '", "'.join(ROOTS) + '"]' in text
+    assert f"--verification-key-id {Signing.__dataclass_fields__['key_id'].default}" in text
+    rego = (REPO / "generator" / "bundle" / "policy.rego").read_text()
+    assert f"'{DECISION_QUERY}'" in rego and f"policy := data.{ROOTS[1]}\n" in rego

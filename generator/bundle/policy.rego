@@ -1,16 +1,20 @@
 # Usage policy decisions (DESIGN §5), the same rules as the Python library generator.decide.
 #
-# Data-driven: every rule, exception and model comes from data.usage_policy (the bundle's
-# data.json); no id is written here, so this file serves any policy set.
+# Data-driven: every rule, exception and model comes from data.usage_policy_data (the bundle's
+# usage_policy_data/data.json, a root of its own: data and rules never share a namespace); no id
+# is written here, so this file serves any policy set.
 #
-#   opa eval -b bundle.tar.gz -I 'data.usage_policy.decision' < request.json
+#   opa eval --bundle bundle.tar.gz --stdin-input 'data.usage_policy.decision' < request.json
 #
-# Anything not covered denies (fail closed).
+# Total: every input, including none, null, a list or wrong types anywhere, gets a decision
+# object; anything not covered denies (fail closed). Written for OPA v1 and checked against OPA's
+# Go engine, Microsoft's rego-cpp and regorus: no `some k, v in x` inside comprehensions (rego-cpp
+# refuses them) and every field read with object.get (see docs/bundle.md, engine differences).
 package usage_policy
 
 import rego.v1
 
-policy := data.usage_policy
+policy := data.usage_policy_data
 
 # ---------------------------------------------------------------------------------------------
 # The request, checked. An invalid request is denied with reason "invalid-request".
@@ -23,9 +27,14 @@ req := input if input_is_object
 
 req := {} if not input_is_object
 
-use := req.use if is_string(req.use)
+# Every field is read with object.get and a null default, never as `req.use`: in OPA, a call
+# such as `not is_string(req.use)` is undefined (not true) when req.use is missing, because the
+# argument is evaluated first; regorus treats it as true. Reading with a default is the same in all.
+use_raw := object.get(req, "use", null)
 
-use := null if not is_string(req.use)
+use := use_raw if is_string(use_raw)
+
+use := null if not is_string(use_raw)
 
 customer_raw := object.get(req, "customer", null)
 
@@ -94,7 +103,7 @@ bad_input if not input_is_object
 
 default bad_use := false
 
-bad_use if not is_string(req.use)
+bad_use if not is_string(use_raw)
 
 checks := [
 	[bad_input, "the request must be a JSON object"],
@@ -177,14 +186,21 @@ not_ended(until) if {
 	at < until
 }
 
-version := policy.documents[rule.document].effective if rule_known
+# The version a decision cites: the rule's document's date for a request about a known rule, the
+# policy set's version for an invalid request or an unknown rule (docs/bundle.md).
+default version := null
 
-version := policy.version if not rule_known
+version := policy.documents[rule.document].effective if {
+	count(problems) == 0
+	rule_known
+} else := policy.version
 
 # ---------------------------------------------------------------------------------------------
 # Exceptions listed by the customer, in id order, each with its first failing condition.
 
-listed := sort({e | some e in exceptions_raw}) if is_array(exceptions_raw)
+listed_set := {e | some e in exceptions_raw} if is_array(exceptions_raw)
+
+listed := sort([e | some e in listed_set]) if is_array(exceptions_raw)
 
 listed := [] if not is_array(exceptions_raw)
 
@@ -224,7 +240,7 @@ missing_attestations(x) := [a | some a in x.attestations; not a in attested]
 
 codes := [exception_code(e) | some e in listed]
 
-winners := [i | some i, code in codes; code == "ok"]
+winners := [i | codes[i] == "ok"]
 
 failure(i) := reason if {
 	codes[i] == "missing-attestation"
@@ -265,10 +281,10 @@ decision := result(false, null, null, null, [], [], [{"code": "invalid-request",
 	count(listed) == 0
 } else := result(
 	true, use, rule.effect, listed[winners[0]], policy.exceptions[listed[winners[0]]].permits[use], [],
-	array.concat([failure(i) | some i, _ in codes; i < winners[0]], [{"code": "exception", "exception": listed[winners[0]]}]),
+	array.concat([failure(i) | codes[i]; i < winners[0]], [{"code": "exception", "exception": listed[winners[0]]}]),
 ) if {
 	count(winners) > 0
-} else := result(false, use, rule.effect, null, [], [], [failure(i) | some i, _ in codes])
+} else := result(false, use, rule.effect, null, [], [], [failure(i) | codes[i]])
 
 # Convenience for OPA's default decision path: true only when allowed.
 default allow := false

@@ -10,7 +10,8 @@ from .. import __version__
 from ..config import Settings
 from ..gitinfo import SourceRevision
 from ..model import Corpus
-from . import ROOT, SCHEMA_VERSION
+from . import SCHEMA_VERSION
+from .layout import DATA_FILE, POLICY_FILE, ROOTS, mount
 from .archive import ARCHIVE_NAME, write_archive
 from .canonical import canonical
 from .data import bundle_data
@@ -45,7 +46,7 @@ def data_schema() -> bytes:
 def manifest(revision: SourceRevision, version: str | None) -> bytes:
     return canonical({
         "revision": revision.commit or "",
-        "roots": [ROOT],
+        "roots": list(ROOTS),
         "rego_version": 1,
         "metadata": {"policy_version": version, "schema_version": SCHEMA_VERSION,
                      "dirty": revision.dirty, "generator": f"policy {__version__}",
@@ -56,8 +57,8 @@ def manifest(revision: SourceRevision, version: str | None) -> bytes:
 def bundle_files(data_json: bytes, revision: SourceRevision, version: str | None,
                  signing: Signing | None) -> dict[str, bytes]:
     """The files inside bundle.tar.gz, signed when ``signing`` is given."""
-    files = {".manifest": manifest(revision, version), f"{ROOT}/data.json": data_json,
-             f"{ROOT}/policy.rego": policy_rego()}
+    files = {".manifest": manifest(revision, version), DATA_FILE: data_json, POLICY_FILE: policy_rego()}
+    mount(files, "the bundle being built")  # the layout OPA activates; a mistake here is ours
     if signing is not None:
         files[SIGNATURES] = signatures_file(files, signing.key, signing.algorithm, signing.key_id)
     return files
@@ -71,5 +72,5 @@ def data_json(corpus: Corpus, settings: Settings, revision: SourceRevision) -> b
     return canonical(bundle_data(corpus, settings, revision))
 
 
-__all__ = ["ARCHIVE_NAME", "ROOT", "Signing", "archive", "bundle_files", "data_json", "data_schema",
+__all__ = ["ARCHIVE_NAME", "DATA_FILE", "POLICY_FILE", "ROOTS", "Signing", "archive", "bundle_files", "data_json", "data_schema",
            "manifest", "policy_rego"]
