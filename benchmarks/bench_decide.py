@@ -7,7 +7,7 @@ bundle, then in one process, on the same seeded requests:
   load      Bundle.load(bundle.tar.gz, public_key=...) in a fresh interpreter (cold: imports,
             schema, signature, parsing, indexing) and warm; and the time each engine takes to
             take the bundle as OPA's bundle plugin gives it (mount, add data, add modules, compile)
-  python    1,000,000 decisions with generator.decide on one core
+  python    1,000,000 decisions with generator.runtime on one core
   engines   a prefix of the same requests through OPA's own Go engine (opa-golib-python-bindings,
             OPA v1.20.2), Microsoft's rego-cpp (regopy) and regorus, each in this process
 Bars: load < 200 ms; the library >= 300,000 decisions/s and >= 100x OPA's in-process engine.
@@ -37,13 +37,13 @@ from decision_requests import random_requests  # noqa: E402
 from generator.build import build  # noqa: E402
 from generator.bundle.layout import DECISION_PATH, DECISION_QUERY, mount  # noqa: E402
 from generator.bundle.sign import generate_keypair  # noqa: E402
-from generator.decide import Bundle  # noqa: E402
+from generator.runtime import Bundle  # noqa: E402
 from generator.opa import OpaDecider  # noqa: E402
 
 COLD = """
 import sys, time
 start = time.perf_counter()
-from generator.decide import Bundle
+from generator.runtime import Bundle
 Bundle.load(sys.argv[1], public_key=sys.argv[2])
 print(time.perf_counter() - start)
 """

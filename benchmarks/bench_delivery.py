@@ -31,9 +31,9 @@ from corpus import generate  # noqa: E402
 from decision_requests import random_requests  # noqa: E402
 
 from generator.build import build  # noqa: E402
-from generator.client import BundleClient  # noqa: E402
-from generator.decide import Bundle  # noqa: E402
-from generator.decisionlog import DecisionLog, JsonLinesSink  # noqa: E402
+from generator.runtime import BundleClient  # noqa: E402
+from generator.runtime import Bundle  # noqa: E402
+from generator.runtime import DecisionLog, JsonLinesSink  # noqa: E402
 
 
 class Server:

@@ -1,3 +1,3 @@
 """Policy-as-code for usage policies: sources in YAML, published as pages and rule bundles."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

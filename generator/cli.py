@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from . import __version__
+from .bundle.errors import BundleError, BundleNotFound, KeyFileError, PackagingError
 from .errors import Diagnostic, PolicyError, UsageError, ValidationFailed
 
 EXIT_INVALID = 1
@@ -186,7 +187,7 @@ def decide(bundle_path: Path, input_file, key: Path | None, engine: str) -> None
       echo '{"use": "weapons.design"}' | policy decide --bundle site/bundle
       policy decide --bundle site/bundle --engine opa --input requests.jsonl
     """
-    from .decide import Bundle
+    from .runtime import Bundle
 
     bundle = _run(lambda: Bundle.load(bundle_path, public_key=key))
     if engine == "opa":
@@ -381,12 +382,15 @@ def _run(action, root: Path = Path(".")):
         _print_diagnostics(root, exc.diagnostics, err=True)
         click.echo(f"policy: {len(exc.errors)} error(s); nothing was written", err=True)
         sys.exit(EXIT_INVALID)
-    except UsageError as exc:
+    except (UsageError, BundleNotFound, KeyFileError) as exc:
         click.echo(f"policy: {exc}", err=True)
         sys.exit(EXIT_USAGE)
-    except PolicyError as exc:
+    except (PolicyError, BundleError) as exc:
         click.echo(f"policy: {exc}", err=True)
         sys.exit(EXIT_INVALID)
+    except PackagingError as exc:
+        click.echo(f"policy: the installation is broken: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
     except OSError as exc:
         click.echo(f"policy: cannot read {exc.filename or ''}: {exc.strerror or exc}", err=True)
         sys.exit(EXIT_USAGE)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .bundle.layout import DECISION_PATH, mount
-from .bundle.sign import BundleError
+from .bundle.errors import BundleError
 from .errors import UsageError
 
 ENV_PATH = "POLICY_OPA_PATH"

@@ -9,7 +9,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Iterable
 
-import orjson
+from .runtime.events import parse
 
 
 def _counter():
@@ -26,39 +26,32 @@ def summarize(paths: Iterable[Path], since: str | None = None) -> dict:
     for path in paths:
         with open(path, "rb") as fh:
             for line in fh:
-                try:
-                    event = orjson.loads(line)
-                    stamp = event["timestamp"]
-                    result = event["result"]
-                    allowed = result["allowed"] is True
-                except (orjson.JSONDecodeError, KeyError, TypeError):
+                event = parse(line)
+                if event is None:
                     skipped += 1
                     continue
+                stamp = event.timestamp
                 if since is not None and stamp[:10] < since:
                     continue
                 total += 1
                 first = stamp if first is None or stamp < first else first
                 last = stamp if last is None or stamp > last else last
-                outcome = "allowed" if allowed else "denied"
-                request = event.get("input")
-                customer = request.get("customer") if isinstance(request, dict) else None
-                ctype = customer.get("type") if isinstance(customer, dict) else None
-                ctype = ctype if isinstance(ctype, str) else "(none)"
-                rule_id = result.get("rule") or "(unknown rule)"
-                entry = rules[rule_id]
+                outcome = "allowed" if event.allowed else "denied"
+                ctype = event.customer_type if event.customer_type is not None else "(none)"
+                entry = rules[event.rule or "(unknown rule)"]
                 entry[outcome] += 1
                 entry["by_customer_type"][ctype][outcome] += 1
-                reasons = result.get("reasons") or []
-                for reason in reasons:
-                    entry["by_reason"][reason.get("code", "?")] += 1
+                for reason in event.reasons:
+                    code = reason.get("code") if isinstance(reason.get("code"), str) else "?"
+                    entry["by_reason"][code] += 1
                     exc_id = reason.get("exception")
-                    if exc_id:
+                    if isinstance(exc_id, str) and exc_id:
                         exc = exceptions[exc_id]
-                        granted = reason.get("code") == "exception"
+                        granted = code == "exception"
                         exc["allowed" if granted else "denied"] += 1
                         exc["by_customer_type"][ctype]["allowed" if granted else "denied"] += 1
                         if not granted:
-                            exc["denied_by_reason"][reason.get("code", "?")] += 1
+                            exc["denied_by_reason"][code] += 1
     return {
         "format": 1, "decisions": total, "skipped_lines": skipped, "since": since,
         "period": {"first": first, "last": last},

@@ -8,7 +8,7 @@ import yaml
 
 from conftest import FIXTURES, REPO
 from generator.build import build
-from generator.decide import Bundle
+from generator.runtime import Bundle
 
 CASES = Path(__file__).parent / "decisions"
 POLICIES = {"example": REPO, "decide": FIXTURES / "decide"}

@@ -171,7 +171,7 @@ def conformance(root: Path, count: int, seed: int, workdir: Path, engines=("opa"
     from decision_requests import random_requests
     from generator.build import build
     from generator.bundle.archive import read_bundle
-    from generator.decide import Bundle
+    from generator.runtime import Bundle
 
     build(root, workdir / "site")
     files = read_bundle(workdir / "site" / "bundle" / "bundle.tar.gz")

@@ -15,8 +15,8 @@ from conftest import REPO, Repo, build_root
 from generator.build import build
 from generator.bundle.archive import read_archive, write_archive
 from generator.bundle.sign import BundleError, generate_keypair
-from generator.decide import Bundle
-from generator.errors import UsageError
+from generator.runtime import Bundle
+from generator.bundle.errors import BundleNotFound
 from generator.validate import load_corpus
 
 
@@ -216,7 +216,7 @@ def test_hostile_archives_are_refused(tmp_path):
         (tmp_path / f"{name}.tar.gz").write_bytes(blob)
         with pytest.raises(BundleError):
             Bundle.load(tmp_path / f"{name}.tar.gz")
-    with pytest.raises(UsageError, match="no such bundle"):
+    with pytest.raises(BundleNotFound, match="no such bundle"):
         Bundle.load(tmp_path / "missing.tar.gz")
 
 

@@ -15,8 +15,8 @@ import pytest
 from conftest import Repo
 from generator.build import build
 from generator.bundle.sign import generate_keypair
-from generator.client import BundleClient
-from generator.decide import Bundle
+from generator.runtime import BundleClient
+from generator.runtime import Bundle
 
 REQUEST = {"use": "surveillance.intelligence-analysis", "at": "2025-01-15", "model": "small",
            "customer": {"type": "government", "exceptions": ["gov"], "attestations": ["legal-authority"]}}

@@ -16,7 +16,7 @@ from generator.build import build
 from generator.bundle.archive import read_bundle
 from generator.bundle.layout import DATA_FILE, LEGACY_DATA_FILE, POLICY_FILE, mount
 from generator.bundle.sign import BundleError
-from generator.decide import Bundle
+from generator.runtime import Bundle
 from generator.opa import load_bindings
 
 sys.path.insert(0, str(REPO / "benchmarks"))

@@ -14,8 +14,8 @@ import pytest
 
 from conftest import REPO
 from generator.build import build
-from generator.decide import Bundle
-from generator.decisionlog import DecisionLog, JsonLinesSink
+from generator.runtime import Bundle
+from generator.runtime import DecisionLog, JsonLinesSink
 from generator.report import summarize
 
 AGENCY = {"type": "government", "exceptions": ["government-foreign-intelligence"],
@@ -108,8 +108,8 @@ def test_rotation_keeps_whole_lines(bundle, tmp_path):
 CRASH = textwrap.dedent("""
     import os, sys
     sys.path.insert(0, {repo!r})
-    from generator.decide import Bundle
-    from generator.decisionlog import DecisionLog, JsonLinesSink
+    from generator.runtime import Bundle
+    from generator.runtime import DecisionLog, JsonLinesSink
     bundle = Bundle.load({bundle!r})
     log = DecisionLog(JsonLinesSink({path!r}), flush_interval=60)
     request = {{"use": "high-risk.legal", "at": "2025-01-15"}}

@@ -14,8 +14,7 @@ import io
 import tarfile
 from pathlib import Path, PurePosixPath
 
-from ..errors import UsageError
-from .sign import BundleError
+from .errors import BundleError, BundleNotFound
 
 MAX_BUNDLE_BYTES = 512 * 1024 * 1024  # unpacked, all files together
 MAX_FILES = 10_000
@@ -82,7 +81,7 @@ def read_bundle(path: Path) -> dict[str, bytes]:
     """Files of the bundle at ``path`` (name -> bytes). Raises BundleError."""
     path = Path(path)
     if not path.exists():
-        raise UsageError(f"{path}: no such bundle; pass the bundle.tar.gz (or site/bundle) that 'policy build' wrote")
+        raise BundleNotFound(f"{path}: no such bundle; pass the bundle.tar.gz (or site/bundle) that 'policy build' wrote")
     if path.is_dir():
         if (path / ARCHIVE_NAME).is_file() and not (path / ".manifest").exists():
             path = path / ARCHIVE_NAME

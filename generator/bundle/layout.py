@@ -31,7 +31,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .sign import BundleError
+from .errors import BundleError
 
 POLICY_ROOT = "usage_policy"
 DATA_ROOT = "usage_policy_data"

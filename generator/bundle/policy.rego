@@ -1,4 +1,4 @@
-# Usage policy decisions (DESIGN §5), the same rules as the Python library generator.decide.
+# Usage policy decisions (DESIGN §5), the same rules as the Python library generator.runtime.
 #
 # Data-driven: every rule, exception and model comes from data.usage_policy_data (the bundle's
 # usage_policy_data/data.json, a root of its own: data and rules never share a namespace); no id

@@ -1,6 +1,6 @@
 """The decision log's writer process: reads batches from standard input, writes JSON lines.
 
-Started by DecisionLog (``python -m generator.logwriter CONFIG``); not a user command. Frames
+Started by DecisionLog (``python -m generator.runtime.logwriter CONFIG``); not a user command. Frames
 on stdin: an 8-byte big-endian length, then the batch (see ``lines``). After
 each frame it writes "<count>\\n" to stdout once the lines are flushed, or "E <count> <message>"
 when they could not be written. It ends at the end of its input, after writing what it has:
@@ -14,7 +14,10 @@ import time
 
 import orjson
 
-from .decisionlog import _FRAME, Events, JsonLinesSink
+from .decisionlog import _FRAME, JsonLinesSink
+from .events import Events, encode_line
+
+_REVISION = b'"revision":'
 
 
 def _read(stream, n: int) -> bytes:
@@ -28,17 +31,12 @@ def _read(stream, n: int) -> bytes:
     return b"".join(chunks)
 
 
-_LINE = (b'{"decision_id":"%s%012x","timestamp":"%s%06dZ","path":"usage_policy/decision",'
-         b'"bundles":{"usage_policy":{"revision":%s}},"input":%s,"result":%s%s}\n')
-_REVISION = b'"revision":'
-
-
 def lines(payload: bytes, events: Events) -> list[bytes]:
     """Items are 'time_ns RS input-json RS result-json' separated by GS (0x1e, 0x1d: bytes
     JSON text never holds raw). The encoded parts are spliced, not decoded, except the input
     when fields must be erased."""
     prefix, counter, masks = events.prefix.encode(), events.counter, events.masks
-    labels = b',"labels":' + orjson.dumps(events.labels) if events.labels else b""
+    labels = orjson.dumps(events.labels) if events.labels else None
     out = []
     last_second, stamp = None, b""
     for item in payload.split(b"\x1d"):
@@ -47,15 +45,15 @@ def lines(payload: bytes, events: Events) -> list[bytes]:
         if second != last_second:
             stamp = time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(second)).encode()
             last_second = second
-        extra = labels
+        erased: list[str] = []
         if masks:
             value, erased = events.mask(orjson.loads(request))
             if erased:
                 request = orjson.dumps(value)
-                extra = b',"erased":' + orjson.dumps(erased) + labels
         start = result.find(_REVISION) + len(_REVISION)
         revision = result[start:result.index(b'"', start + 1) + 1] if start >= len(_REVISION) else b'""'
-        out.append(_LINE % (prefix, next(counter), stamp, rest // 1000, revision, request, result, extra))
+        out.append(encode_line(b"%s%012x" % (prefix, next(counter)), b"%s%06dZ" % (stamp, rest // 1000),
+                               revision, request, result, erased, labels))
     return out
 
 

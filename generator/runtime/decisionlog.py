@@ -26,7 +26,6 @@ does: a slow disk never slows decisions. Requests must not be changed after they
 from __future__ import annotations
 
 import collections
-import itertools
 import json
 import os
 import struct
@@ -39,7 +38,9 @@ from typing import Any, Callable, Iterable
 
 import orjson
 
-PATH = "usage_policy/decision"
+from .events import PATH, Events
+
+__all__ = ["PATH", "DecisionLog", "Events", "JsonLinesSink", "repair"]
 _dumps = orjson.dumps
 _time_ns = time.time_ns
 _FRAME = struct.Struct(">Q")
@@ -111,66 +112,6 @@ def repair(path: Path) -> None:
             fh.truncate(0)
     except FileNotFoundError:
         return
-
-
-def _pointer(path: str) -> list[str]:
-    parts = [p.replace("~1", "/").replace("~0", "~") for p in path.strip("/").split("/")]
-    if not parts or parts[0] != "input" or len(parts) < 2:
-        raise ValueError(f"mask paths start with /input/, e.g. /input/customer/attestations (not {path!r})")
-    return parts[1:]
-
-
-def _erase(value: Any, parts: list[str]) -> tuple[Any, bool]:
-    """A copy of ``value`` without the field at ``parts`` (copying only along the path)."""
-    if not parts or not isinstance(value, dict) or parts[0] not in value:
-        return value, False
-    if len(parts) == 1:
-        copy = dict(value)
-        del copy[parts[0]]
-        return copy, True
-    inner, erased = _erase(value[parts[0]], parts[1:])
-    if not erased:
-        return value, False
-    copy = dict(value)
-    copy[parts[0]] = inner
-    return copy, True
-
-
-class Events:
-    """Builds events: masking, a UUID-shaped id (a random prefix per log and a counter), an
-    RFC 3339 timestamp with microseconds."""
-
-    def __init__(self, mask: Iterable[str] = (), labels: dict | None = None):
-        self.masks = [(m, _pointer(m)) for m in mask]
-        self.labels = dict(labels or {})
-        h = os.urandom(10).hex()
-        self.prefix = f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-"
-        self.counter = itertools.count()
-        self.second = (-1, "")
-
-    def mask(self, request: Any) -> tuple[Any, list[str]]:
-        """The request without the masked fields, and the names of those it had."""
-        erased = []
-        for name, parts in self.masks:
-            request, done = _erase(request, parts)
-            if done:
-                erased.append(name)
-        return request, erased
-
-    def event(self, ns: int, request: Any, result: dict) -> dict:
-        request, erased = self.mask(request)
-        second, rest = divmod(ns, 1_000_000_000)
-        if self.second[0] != second:
-            self.second = (second, time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(second)))
-        event = {"decision_id": f"{self.prefix}{next(self.counter):012x}",
-                 "timestamp": f"{self.second[1]}{rest // 1000:06d}Z", "path": PATH,
-                 "bundles": {"usage_policy": {"revision": result.get("revision", "")}},
-                 "input": request, "result": result}
-        if erased:
-            event["erased"] = erased
-        if self.labels:
-            event["labels"] = self.labels
-        return event
 
 
 class DecisionLog:
@@ -259,7 +200,7 @@ class DecisionLog:
 
     def _start_writer(self) -> subprocess.Popen:
         config = dict(self.sink.config(), mask=self.mask, labels=self.labels, prefix=self.events.prefix)
-        process = subprocess.Popen([sys.executable, "-m", "generator.logwriter", json.dumps(config)],
+        process = subprocess.Popen([sys.executable, "-m", "generator.runtime.logwriter", json.dumps(config)],
                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
         self._process = process
         self._reader = threading.Thread(target=self._acks, args=(process,), name="policy-decision-log-acks",

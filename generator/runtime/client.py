@@ -28,7 +28,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from .bundle.sign import BundleError, load_public_key
+from ..bundle.errors import BundleError
+from ..bundle.verify import load_public_key
 from .decide import Bundle, Decision
 
 _NO_BUNDLE = ({"code": "no-bundle"},)

@@ -1,0 +1,26 @@
+"""The runtime: everything a service imports to decide with a rule bundle.
+
+    from generator.runtime import Bundle, BundleClient, DecisionLog, JsonLinesSink
+
+    bundle = Bundle.load("bundle.tar.gz", public_key="public.pem")   # verify, validate, index
+    bundle.decide({"use": "weapons.design", ...})                     # a frozen Decision
+
+It reads bundles only: it imports the bundle format (generator.bundle: archive, canonical JSON,
+layout, signature verification) and its own modules, never the authoring tool (sources, YAML,
+validation, pages, git history) or its libraries (Jinja2, GitPython, PyYAML, markdown-it-py).
+Its own dependencies: cryptography, PyJWT, jsonschema-rs, orjson (docs/bundle.md).
+
+Modules: decide (Bundle, Decision), client (BundleClient), decisionlog and logwriter (the
+decision log and its writer process), events (the decision event's one definition).
+"""
+
+from __future__ import annotations
+
+from ..bundle.errors import BundleError, BundleNotFound, KeyFileError, PackagingError
+from ..bundle.verify import load_public_key
+from .client import BundleClient
+from .decide import Bundle, Decision
+from .decisionlog import DecisionLog, JsonLinesSink
+
+__all__ = ["Bundle", "BundleClient", "BundleError", "BundleNotFound", "Decision", "DecisionLog", "JsonLinesSink",
+           "KeyFileError", "PackagingError", "load_public_key"]
