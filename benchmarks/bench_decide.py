@@ -136,7 +136,7 @@ def main() -> None:
         encoded = [json.dumps(r) for r in sample]
         expected = [decide(r).to_dict() for r in sample]
         rates = {}
-        engines = (("opa", Opa, f"OPA v1.20.2 via opa-golib-python-bindings 0.4.4"),
+        engines = (("opa", Opa, "OPA v1.20.2 via opa-golib-python-bindings 0.4.4"),
                    ("rego-cpp", RegoCpp, f"regopy {_version('regopy')}"),
                    ("regorus", Regorus, f"regorus {_version('gordon-to-regorus')}"))
         for name, cls, label in engines:

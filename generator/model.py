@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Iterator, Mapping
 
+from .facts import in_force
 from .load import PosDict, PosList
 
 
@@ -50,7 +51,7 @@ class Rule:
 
     def in_force(self, on: dt.date) -> bool:
         """DESIGN §2 Time: effective <= on < retired (a missing bound is open)."""
-        return (self.effective is None or self.effective <= on) and (self.retired is None or on < self.retired)
+        return in_force(self.effective, self.retired, on)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +128,7 @@ class Exception_:
     positions: Mapping[str, Origin] = field(repr=False, compare=False)
 
     def in_force(self, on: dt.date) -> bool:
-        return self.effective <= on and (self.expires is None or on < self.expires)
+        return in_force(self.effective, self.expires, on)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,15 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import re
 from pathlib import Path
 
 from .errors import UsageError
+from .facts import ID as ID_RE
 from .model import Corpus
 from .schema import schema_path
 from .validate import check_root
-
-ID_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*(\.[a-z0-9]+(-[a-z0-9]+)*)*$")
 
 
 def _q(text: str) -> str:

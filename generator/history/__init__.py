@@ -4,17 +4,16 @@ published-id rule, the changelog."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 from pathlib import Path
 
 from ..config import settings_from_text
 from ..errors import Diagnostic, UsageError, ValidationFailed
+from ..facts import DATE as _DATE
 from ..model import Corpus
 from ..validate import CheckResult, check_files, check_root
 from .diff import diff_corpora
 from .gitrepo import GitSources
 
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 WORKTREE = "worktree"
 
 

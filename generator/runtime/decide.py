@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 import time
 from dataclasses import dataclass
 from functools import cache
@@ -28,10 +27,10 @@ from ..bundle.archive import read_archive, read_bundle
 from ..bundle.errors import BundleError, PackagingError
 from ..bundle.layout import DATA_FILE, DATA_ROOT, LEGACY_DATA_FILE, mount
 from ..bundle.verify import SIGNATURES, load_public_key, verify
+from ..facts import in_force, valid_date
 
 __all__ = ["Bundle", "BundleError", "Decision"]
 
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 _EMPTY: tuple = ()
 
 
@@ -70,17 +69,6 @@ def _schema_validator():
         raise PackagingError(f"the installed package lacks generator/bundle/data.schema.json ({resource}); "
                              f"reinstall it (a packaging error, not a problem with the bundle)") from None
     return jsonschema_rs.Draft7Validator(schema)
-
-
-def valid_date(text: str) -> bool:
-    """YYYY-MM-DD naming a real day (the same check as the Rego policy's valid_date)."""
-    if not _DATE.match(text):
-        return False
-    try:
-        dt.date(int(text[:4]), int(text[5:7]), int(text[8:]))
-    except ValueError:
-        return False
-    return True
 
 
 class _Rule:
@@ -262,7 +250,7 @@ class Bundle:
         rule = self._rules.get(use)
         if rule is None:
             return Decision(False, use, None, None, None, _EMPTY, _EMPTY, _UNKNOWN_RULE, self.revision, self.version)
-        if (rule.effective is not None and at < rule.effective) or (rule.retired is not None and at >= rule.retired):
+        if not in_force(rule.effective, rule.retired, at):
             return rule.fixed.get("not-in-force") or rule.decision("not-in-force", self)
         if rule.effect == "require":
             return rule.fixed.get("requirement") or rule.decision("requirement", self)
@@ -280,7 +268,7 @@ class Bundle:
                 reasons.append({"code": "exception-not-permitting", "exception": exc_id})
             elif not exc.active:
                 reasons.append({"code": "exception-not-active", "exception": exc_id})
-            elif at < exc.effective or (exc.expires is not None and at >= exc.expires):
+            elif not in_force(exc.effective, exc.expires, at):
                 reasons.append({"code": "exception-not-in-force", "exception": exc_id})
             elif ctype not in exc.types:
                 reasons.append({"code": "customer-type", "exception": exc_id})

@@ -9,18 +9,15 @@ from __future__ import annotations
 
 import datetime
 import difflib
-import re
 from functools import cache
 
 import fastjsonschema
 
 from ..errors import Diagnostic
+from ..facts import DATE, ID_HELP, ID_PATTERN
 from ..load import ParsedFile, PosDict, PosList
 from ..schema import load_schema
 
-ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*(\.[a-z0-9]+(-[a-z0-9]+)*)*$"
-ID_HELP = ("ids are lowercase letters and digits in words joined by '-', dotted for hierarchy, "
-           "e.g. weapons.design or government-foreign-intelligence")
 PLACEHOLDER = "TODO"
 
 _TYPE_WORDS = {
@@ -172,9 +169,9 @@ def _explain(error, parsed: ParsedFile, root) -> list[Diagnostic]:
         advice = f"did you mean '{hint[0]}'? " if hint else ""
         message = f"{_clip(str(instance))} is not an allowed value for {name}; {advice}allowed: {', '.join(allowed)}"
     elif keyword in ("pattern", "format", "oneOf") and _is_date_schema(error):
-        if keyword == "format" and isinstance(instance, str) and not re.match(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", instance):
+        if keyword == "format" and isinstance(instance, str) and not DATE.match(instance):
             return []  # the pattern error already says it
-        if isinstance(instance, str) and re.match(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", instance):
+        if isinstance(instance, str) and DATE.match(instance):
             message = f"{name} is {_clip(instance)}, which is not a real calendar date; write a date that exists, as YYYY-MM-DD"
         else:
             message = f"{name} must be a date written YYYY-MM-DD (e.g. 2024-06-06), not {_clip(str(instance))}"
