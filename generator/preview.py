@@ -39,6 +39,7 @@ class Preview:
         self.errors: list[Diagnostic] = []
         self.failure = ""  # a problem that is not about one source file
         self.builds = 0
+        self.last_result = None  # the BuildResult of the last successful build
         self._stop = threading.Event()
         self._watching = threading.Event()
         self._server: http.server.ThreadingHTTPServer | None = None
@@ -52,7 +53,7 @@ class Preview:
         """Build now; True when the site is up to date, False when the sources have errors."""
         with self._lock:
             try:
-                build(self.root, self.out, memory=self._pages, sources=self._sources)
+                self.last_result = build(self.root, self.out, memory=self._pages, sources=self._sources)
             except ValidationFailed as exc:
                 self.errors, self.failure = exc.errors, ""
             except PolicyError as exc:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import git
@@ -15,6 +17,10 @@ from generator.cli import main
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).parent.parent
+
+# The history cache goes to a temporary folder, never into a repository's .git (above all not
+# into this checkout's own, which tests build from).
+os.environ["POLICY_CACHE_DIR"] = tempfile.mkdtemp(prefix="policy-test-cache-")
 
 
 def build_root(dest: Path, case: Path | None = None) -> Path:

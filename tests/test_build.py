@@ -169,21 +169,49 @@ def test_invalid_sources_write_nothing_and_keep_the_previous_site(tmp_path, cli)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".site")] == []
 
 
+# Runs `policy build` in a child process whose page writer stops (forever) after three pages
+# are written into the temporary folder, and says so by creating a marker file: the test kills it
+# at that moment, with no race and no timing assumption.
+_PAUSED_BUILD = """
+import pathlib, sys, time
+import generator.build as build_module
+from generator.cli import main
+
+marker = pathlib.Path(sys.argv.pop(1))
+real = build_module.write_site
+
+def pausing(pages, out, memory=None):
+    def pages_then_pause():
+        for n, page in enumerate(pages):
+            if n == 3:
+                marker.write_text("paused")
+                time.sleep(3600)
+            yield page
+    return real(pages_then_pause(), out, memory)
+
+build_module.write_site = pausing
+main()
+"""
+
+
 def test_a_killed_build_leaves_the_previous_site_untouched(tmp_path):
-    root = tmp_path / "big"
-    generate(root, documents=60, rules=6000, exceptions=200)
+    root = tmp_path / "corpus"
+    generate(root, documents=5, rules=200, exceptions=20)
     out = tmp_path / "site"
     build(root, out)
     before = tree(out)
     page = root / "policy" / "doc-001.yaml"
     page.write_text(page.read_text().replace("Generated policy document 1\n", "Renamed document\n"))
-    proc = subprocess.Popen([sys.executable, "-m", "generator", "build", "--root", str(root), "--out", str(out)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while not any(p.name.startswith(".site.tmp-") and any(p.rglob("*.html")) for p in tmp_path.iterdir()):
-        assert proc.poll() is None, "the build finished before it could be interrupted"
-        assert time.monotonic() < deadline
-        time.sleep(0.005)
+    marker = tmp_path / "paused"
+    proc = subprocess.Popen([sys.executable, "-c", _PAUSED_BUILD, str(marker), "build", "--root", str(root),
+                             "--out", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    hang_guard = time.monotonic() + 300  # not a speed bar: only so that a hung child fails the test
+    while not marker.exists():  # the child creates it mid-write, or ends (a failure, reported)
+        assert proc.poll() is None, proc.stderr.read().decode()
+        assert time.monotonic() < hang_guard, "the child build never reached its third page"
+        time.sleep(0.01)
+    temporaries = [p for p in tmp_path.iterdir() if p.name.startswith(".site.tmp-")]
+    assert len(temporaries) == 1 and any(temporaries[0].rglob("*.*"))  # caught half-written
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert tree(out) == before  # every byte of the old site is still there

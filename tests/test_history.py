@@ -14,7 +14,7 @@ from conftest import FIXTURES, REPO, Repo, build_root
 from generator.build import build
 from generator.history import diff_points
 from generator.history.gitrepo import GitSources
-from generator.history.versions import timeline
+from generator.history.versions import CACHE_NAME, cache_folder, timeline
 
 GOLDEN = FIXTURES.parent / "golden"
 
@@ -244,7 +244,7 @@ def test_warm_history_reads_no_blob(repo, monkeypatch):
     repo.edit("policy/main.yaml", "Designing weapons.", "Designing or building weapons.")
     repo.commit("Edit")
     cold = timeline(repo.root)
-    assert (repo.root / ".git" / "policy-cache").is_dir()
+    assert (cache_folder(repo.root / ".git") / CACHE_NAME).is_file()
 
     def refuse(self, sha):
         raise AssertionError("a warm history must not read blobs")

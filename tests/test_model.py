@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 
 import jsonschema
 import pytest
@@ -38,8 +37,23 @@ def test_rule_time_window(root):
     assert not rule.in_force(dt.date(2026, 1, 1))
 
 
+def _objects(node):
+    if isinstance(node, dict):
+        if "properties" in node:
+            yield node
+        for value in node.values():
+            yield from _objects(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _objects(item)
+
+
 @pytest.mark.parametrize("kind", sorted(NAMES))
-def test_schemas_are_valid_draft7(kind):
+def test_schemas_are_valid_draft7_and_refuse_unknown_keys(kind):
     schema = load_schema(kind)
     jsonschema.Draft7Validator.check_schema(schema)
-    json.dumps(schema)
+    objects = list(_objects(schema))
+    assert objects, "a schema with no object in it"
+    # DESIGN §2: unknown keys are errors, so every object in every schema closes its key set
+    open_objects = [sorted(o["properties"]) for o in objects if o.get("additionalProperties") is not False]
+    assert open_objects == []

@@ -66,3 +66,8 @@ def test_only_changed_pages_are_rendered_again(preview, root):
     gov.write_text(gov.read_text().replace("combating human trafficking", "combating trafficking in persons"))
     wait_for(lambda: preview.builds > builds and "trafficking in persons" in fetch(preview.url + "exceptions/")[1])
     assert "trafficking in persons" in fetch(preview.url + "exceptions.md")[1]
+    stats = preview.last_result.stats
+    rendered = set(stats.rendered_paths)
+    # exactly the pages that show the purpose, and the bundle that carries it; the rest reused
+    assert rendered == {"exceptions/index.html", "exceptions.md", "bundle/data.json", "bundle/bundle.tar.gz"}
+    assert stats.rendered == len(rendered) and stats.rendered + stats.reused == stats.pages

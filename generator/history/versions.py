@@ -69,9 +69,25 @@ class Timeline:
         return list(reversed(self.entries))
 
 
+ENV_CACHE_DIR = "POLICY_CACHE_DIR"
+
+
+def cache_folder(git_dir: Path) -> Path:
+    """Where the history cache of a repository lives: .git/policy-cache, or, when
+    $POLICY_CACHE_DIR is set, a folder of its own under it (tests use this to keep the
+    developer's own repository untouched)."""
+    base = os.environ.get(ENV_CACHE_DIR)
+    if base:
+        import hashlib
+
+        key = hashlib.sha256(str(Path(git_dir).resolve()).encode()).hexdigest()[:16]
+        return Path(base) / key
+    return git_dir / "policy-cache"
+
+
 class _Cache:
     def __init__(self, git_dir: Path):
-        self.path = git_dir / "policy-cache" / CACHE_NAME
+        self.path = cache_folder(git_dir) / CACHE_NAME
         self.dirty = False
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))

@@ -29,6 +29,7 @@ class WriteStats:
     pages: int
     rendered: int
     reused: int
+    rendered_paths: tuple[str, ...] = ()  # the pages rendered this time (the rest were reused)
 
 
 def check_output_folder(out: Path, root: Path) -> None:
@@ -65,6 +66,7 @@ def write_site(pages: Iterable[Page], out: Path, memory: dict[str, tuple[str, by
     previous = previous_fingerprints(out)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=parent))
     rendered = reused = 0
+    rendered_paths: list[str] = []
     fingerprints: dict[str, str] = {}
     try:
         for page in pages:
@@ -84,6 +86,7 @@ def write_site(pages: Iterable[Page], out: Path, memory: dict[str, tuple[str, by
             if memory is not None:
                 memory[page.path] = (page.fingerprint, data)
             rendered += 1
+            rendered_paths.append(page.path)
         (tmp / BUILDINFO).write_text(json.dumps({"format": _FORMAT, "pages": fingerprints}, sort_keys=True,
                                                 indent=0) + "\n", encoding="utf-8")
         os.chmod(tmp, 0o755)
@@ -91,7 +94,7 @@ def write_site(pages: Iterable[Page], out: Path, memory: dict[str, tuple[str, by
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return WriteStats(len(fingerprints), rendered, reused)
+    return WriteStats(len(fingerprints), rendered, reused, tuple(rendered_paths))
 
 
 def _link_or_copy(old: Path, new: Path) -> bool:
