@@ -230,19 +230,20 @@ def _decide_stream(decide_one, stream) -> int:
             continue
         try:
             request = json.loads(line)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             if not seen_request and line.lstrip().startswith("{"):
                 document = line + stream.read()  # perhaps one pretty-printed object
                 try:
                     request = json.loads(document)
-                except ValueError:
+                except (ValueError, RecursionError):
                     pass
                 else:
                     click.echo(json.dumps(decide_one(request), ensure_ascii=False))
                     return failed
             failed += 1
-            click.echo(json.dumps({"error": f"line {number}: not valid JSON ({exc.msg}, column {exc.colno})",
-                                   "line": number}))
+            why = (f"{exc.msg}, column {exc.colno}" if isinstance(exc, json.JSONDecodeError)
+                   else "nested too deeply" if isinstance(exc, RecursionError) else str(exc))
+            click.echo(json.dumps({"error": f"line {number}: not valid JSON ({why})", "line": number}))
             continue
         seen_request = True
         click.echo(json.dumps(decide_one(request), ensure_ascii=False))

@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 from typing import Callable
 
-from .build import build
+from .build import BuildResult, build
 from .errors import Diagnostic, PolicyError, ValidationFailed
 
 WATCHED = ("policy", "exceptions", "pyproject.toml")
@@ -39,7 +39,7 @@ class Preview:
         self.errors: list[Diagnostic] = []
         self.failure = ""  # a problem that is not about one source file
         self.builds = 0
-        self.last_result = None  # the BuildResult of the last successful build
+        self.last_result: BuildResult | None = None  # the result of the last successful build
         self._stop = threading.Event()
         self._watching = threading.Event()
         self._server: http.server.ThreadingHTTPServer | None = None

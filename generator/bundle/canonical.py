@@ -10,7 +10,7 @@ import json
 _GO_ESCAPES = {"\u2028": "\\u2028", "\u2029": "\\u2029"}  # Go's encoder always escapes these
 
 
-def canonical(value) -> bytes:
+def canonical(value: object) -> bytes:
     """Compact, key-sorted UTF-8 JSON: the bytes data.json is written as, and the bytes OPA
     hashes for it, so a file's hash is simply sha256 of its content."""
     text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)

@@ -87,7 +87,7 @@ def package_path(source: str, name: str) -> str:
         if match is None:
             break
         ref = match.group(1)
-        head = re.match(r"[A-Za-z_][A-Za-z0-9_]*", ref).group(0)
+        head = ref.split(".", 1)[0].split("[", 1)[0]  # the first name (the pattern guarantees one)
         parts = [head]
         for m in _REF_PART.finditer(ref, len(head)):
             parts.append(m.group(1) if m.group(1) is not None else m.group(2))

@@ -42,6 +42,7 @@ def generate_keypair(directory: Path, algorithm: str = "ES256") -> tuple[Path, P
         if path.exists():
             raise UsageError(f"{path} already exists; choose an empty folder (keys are never overwritten)")
     directory.mkdir(parents=True, exist_ok=True)
+    key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
     if algorithm == "ES256":
         key = ec.generate_private_key(ec.SECP256R1())
     else:

@@ -24,14 +24,14 @@ ALGORITHMS = ("ES256", "RS256")
 PublicKey = tuple[Any, str]  # (a cryptography public key, "ES256" | "RS256")
 
 
-def _read(path: Path, what: str) -> bytes:
+def _read(path: Path | str, what: str) -> bytes:
     try:
         return Path(path).read_bytes()
     except OSError as exc:
         raise KeyFileError(f"cannot read the {what} {path}: {exc.strerror or exc}") from None
 
 
-def load_public_key(path: Path):
+def load_public_key(path: Path | str) -> PublicKey:
     """(key, algorithm) from a PEM public key."""
     data = _read(path, "public key")
     try:
@@ -42,7 +42,7 @@ def load_public_key(path: Path):
     return key, _algorithm_of(key, path)
 
 
-def _algorithm_of(key, path) -> str:
+def _algorithm_of(key: object, path: Path | str) -> str:
     if isinstance(key, (ec.EllipticCurvePrivateKey, ec.EllipticCurvePublicKey)):
         if key.curve.name != "secp256r1":
             raise KeyFileError(f"{path}: EC keys must use the P-256 curve (ES256), not {key.curve.name}")
@@ -54,7 +54,7 @@ def _algorithm_of(key, path) -> str:
     raise KeyFileError(f"{path}: unsupported key type; use an EC P-256 (ES256) or RSA (RS256) key")
 
 
-def verify(files: dict[str, bytes], signatures: bytes, key, algorithm: str) -> None:
+def verify(files: dict[str, bytes], signatures: bytes, key: Any, algorithm: str) -> None:
     """Check `.signatures.json` against the bundle files (without it). Raises BundleError."""
     import jwt
 
@@ -72,7 +72,7 @@ def verify(files: dict[str, bytes], signatures: bytes, key, algorithm: str) -> N
     listed = claims.get("files")
     if not isinstance(listed, list):
         raise BundleError("the signature lists no files")
-    signed: dict[str, tuple[str, str]] = {}
+    signed: dict[str, tuple[object, object]] = {}
     for entry in listed:
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
             raise BundleError("the signature's file list is malformed")

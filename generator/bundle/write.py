@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from importlib import resources
+from typing import Any
 
 from .. import __version__
 from ..config import Settings
@@ -22,7 +23,7 @@ from .sign import SIGNATURES, signatures_file
 class Signing:
     """A private key to sign bundles with. Only its public fingerprint enters fingerprints."""
 
-    key: object
+    key: Any  # a cryptography private key (EC P-256 or RSA)
     algorithm: str
     key_id: str = "policy"
 

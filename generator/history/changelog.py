@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..model import Corpus
 from .diff import diff_corpora, summarize
@@ -46,7 +47,7 @@ class Corpora:
 
 def restrict(diff: dict, page: str, old: Corpus | None, new: Corpus | None) -> dict:
     """The part of a corpus diff that one page shows."""
-    out = {key: [] for key in ("documents", "sections", "rules", "exceptions", "models")}
+    out: dict[str, Any] = {key: [] for key in ("documents", "sections", "rules", "exceptions", "models")}
     out["format"] = diff["format"]
     if page == EXCEPTIONS_PAGE:
         out["exceptions"], out["models"] = diff["exceptions"], diff["models"]
@@ -54,10 +55,12 @@ def restrict(diff: dict, page: str, old: Corpus | None, new: Corpus | None) -> d
         def on_page(corpus: Corpus | None, kind: str, ident: str) -> bool:
             if corpus is None:
                 return False
-            item = (corpus.rules if kind == "rules" else corpus.sections).get(ident)
-            if item is None:
+            if kind == "rules":
+                rule = corpus.rules.get(ident)
+                return rule is not None and rule.document == page
+            if corpus.sections.get(ident) is None:
                 return False
-            doc = item.document if kind == "rules" else next(
+            doc = next(
                 (d.id for d in corpus.documents if any(s.id == ident for s in d.walk_sections())), None)
             return doc == page
 
@@ -72,7 +75,7 @@ def version_changes(timeline: Timeline, corpora: Corpora) -> list[VersionChange]
     """Every version of every page with its diff against the version before it, newest first."""
     out: list[VersionChange] = []
     for page, versions in timeline.versions.items():
-        previous = None
+        previous: Version | None = None
         for version in versions:
             new = corpora.at(version.last.sha)
             old = corpora.at(previous.last.sha) if previous else None

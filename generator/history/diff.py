@@ -80,11 +80,12 @@ def diff_corpora(old: Corpus | None, new: Corpus | None) -> dict:
     return result
 
 
-def _documents(old: Corpus, new: Corpus) -> list[dict]:
-    out = []
+def _documents(old: Corpus, new: Corpus) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
     for doc_id in sorted(old.documents_by_id.keys() | new.documents_by_id.keys()):
         o, n = old.documents_by_id.get(doc_id), new.documents_by_id.get(doc_id)
         if o is None:
+            assert n is not None  # the id came from one side or the other
             out.append({"id": doc_id, "change": "added", "title": n.title, "effective": _date(n.effective)})
         elif n is None:
             out.append({"id": doc_id, "change": "removed", "title": o.title, "effective": _date(o.effective)})
@@ -124,14 +125,14 @@ def _renamed_sections(old: Corpus, new: Corpus) -> dict[str, str]:
     return mapping
 
 
-def _sections(old: Corpus, new: Corpus, renamed: dict[str, str]) -> list[dict]:
-    out = []
+def _sections(old: Corpus, new: Corpus, renamed: dict[str, str]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
     targets = set(renamed.values())
     for sid in sorted(old.sections.keys() | new.sections.keys()):
         o, n = old.sections.get(sid), new.sections.get(sid)
         if o is not None and n is None:
             if sid in renamed:
-                entry = {"id": sid, "change": "renamed", "to": renamed[sid]}
+                entry: dict[str, Any] = {"id": sid, "change": "renamed", "to": renamed[sid]}
                 target = new.sections[renamed[sid]]
                 if target.title != o.title:
                     entry["title"] = _text(o.title, target.title)
@@ -177,11 +178,12 @@ def _rule_fields(o: Rule, n: Rule) -> dict:
     return fields
 
 
-def _rules(old: Corpus, new: Corpus, renamed: dict[str, str]) -> list[dict]:
-    out = []
+def _rules(old: Corpus, new: Corpus, renamed: dict[str, str]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
     for rid in sorted(old.rules.keys() | new.rules.keys()):
         o, n = old.rules.get(rid), new.rules.get(rid)
         if o is None:
+            assert n is not None  # the id came from one side or the other
             out.append({"id": rid, "change": "added", "document": n.document, "section": n.section,
                         "title": n.title, "effect": n.effect, "waivable": n.waivable,
                         "effective": _date(n.effective), "retired": _date(n.retired)})
@@ -249,11 +251,12 @@ def _exception_fields(o: Exception_, n: Exception_) -> dict:
     return fields
 
 
-def _exceptions(old: Corpus, new: Corpus) -> list[dict]:
-    out = []
+def _exceptions(old: Corpus, new: Corpus) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
     for eid in sorted(old.exceptions_by_id.keys() | new.exceptions_by_id.keys()):
         o, n = old.exceptions_by_id.get(eid), new.exceptions_by_id.get(eid)
         if o is None:
+            assert n is not None  # the id came from one side or the other
             out.append({"id": eid, "change": "added", "title": n.title, "status": n.status,
                         "effective": _date(n.effective)})
         elif n is None:
@@ -263,11 +266,12 @@ def _exceptions(old: Corpus, new: Corpus) -> list[dict]:
     return out
 
 
-def _models(old: Corpus, new: Corpus) -> list[dict]:
-    out = []
+def _models(old: Corpus, new: Corpus) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
     for mid in sorted(old.models_by_id.keys() | new.models_by_id.keys()):
         o, n = old.models_by_id.get(mid), new.models_by_id.get(mid)
         if o is None:
+            assert n is not None  # the id came from one side or the other
             out.append({"id": mid, "change": "added", "asl": n.asl})
         elif n is None:
             out.append({"id": mid, "change": "removed", "asl": o.asl})

@@ -246,7 +246,9 @@ class _State:
 def _pairs(touched, parser: _Parser):
     """(path, old blob, new blob) for each changed source. A document is matched by its id, not
     its path, so a renamed file is compared with itself."""
-    out, docs_before, docs_after = [], {}, {}
+    out: list[tuple[str, str | None, str | None]] = []
+    docs_before: dict[str, tuple[str, str]] = {}
+    docs_after: dict[str, tuple[str, str]] = {}
     for change in touched:
         if kind_of(change.path) != KIND_DOCUMENT:
             out.append((change.path, change.old_blob, change.new_blob))
@@ -257,7 +259,9 @@ def _pairs(touched, parser: _Parser):
                 docs[facts.get("id", change.path)] = (change.path, blob)
     for doc_id in sorted(docs_before.keys() | docs_after.keys()):
         old, new = docs_before.get(doc_id), docs_after.get(doc_id)
-        out.append(((new or old)[0], old[1] if old else None, new[1] if new else None))
+        either = new or old
+        assert either is not None  # the id came from one side or the other
+        out.append((either[0], old[1] if old else None, new[1] if new else None))
     return out
 
 
@@ -302,9 +306,10 @@ def _version_changes(commit, touched, parser, versions, tags, before, after) -> 
 def _statuses(page_versions: list[Version], as_of: dt.date) -> None:
     """In force: the version with the latest date that has come (the later-introduced one on a
     tie); scheduled: dates still to come; superseded: the rest."""
-    current = None
+    current: Version | None = None
     for v in page_versions:  # oldest first, so '>=' keeps the later-introduced on a tie
-        if v.effective is not None and v.effective <= as_of and (current is None or v.effective >= current.effective):
+        if v.effective is not None and v.effective <= as_of and (
+                current is None or current.effective is None or v.effective >= current.effective):
             current = v
     for v in page_versions:
         if v is current:

@@ -23,7 +23,7 @@ from yaml.resolver import BaseResolver
 from ..errors import SourceError
 
 try:  # pragma: no cover - which branch runs depends on how PyYAML was built
-    from yaml.cyaml import CParser as _Parser
+    from yaml.cyaml import CParser as _Parser  # type: ignore[attr-defined]  # (stubs do not export it)
 
     HAVE_LIBYAML = True
 except ImportError:  # pragma: no cover
@@ -181,6 +181,7 @@ class _Builder:
         if tag not in _CORE_TAGS:
             self.fail(node, f"YAML tag '{_short_tag(tag)}' is not allowed; remove it")
         self.active.add(key)
+        value: PosList | PosDict
         if isinstance(node, SequenceNode):
             value, size = self._sequence(node)
         else:

@@ -3,6 +3,7 @@ that renders it. Jinja2 (autoescape, StrictUndefined) for HTML; the same views f
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -36,7 +37,9 @@ class Lazy:
     __slots__ = ("_fn", "_value", "_done")
 
     def __init__(self, fn: Callable[[], object]):
-        self._fn, self._value, self._done = fn, None, False
+        self._fn = fn
+        self._value: object = None
+        self._done = False
 
     def __call__(self) -> object:
         if not self._done:
@@ -127,7 +130,7 @@ def plan_pages(corpus: Corpus, settings: Settings, revision: SourceRevision,
         deps = _document_dependencies(doc, corpus, links)
         banner = _scheduled_banner(timeline, doc)
         fp = _digest(common, digests.get(doc.path, ""), deps, banner)
-        sections = Lazy(lambda doc=doc: document_view(doc, corpus, links))
+        sections = Lazy(functools.partial(document_view, doc, corpus, links))
         pages.append(Page(f"{doc.id}/index.html", fp,
                           html_page(f"{doc.id}/index.html", "document.html", "../", doc.id, doc=doc,
                                     sections=sections, page_title=doc.title, markdown_twin=f"../{doc.id}.md",
@@ -135,7 +138,7 @@ def plan_pages(corpus: Corpus, settings: Settings, revision: SourceRevision,
         pages.append(Page(f"{doc.id}.md", fp, text_page("document.md", doc=doc, sections=sections)))
 
     published = published_exceptions(corpus)
-    referenced = sorted({r for v in published for r, *_ in (*v.permits, *v.retains)})
+    referenced = sorted({p[0] for v in published for p in v.permits} | {r[0] for v in published for r in v.retains})
     exc_fp = _digest(common, sorted(digests.get(e.path, "") for e in corpus.exceptions),
                      [(m.id, m.name, m.asl) for m in corpus.models],
                      [(r, corpus.rules[r].title if r in corpus.rules else "", links.page_of.get(r)) for r in referenced])

@@ -84,6 +84,7 @@ def _banner(v: Version, title: str) -> dict:
 def _version_pages(history: SiteHistory, v: Version, previous: Version | None, settings: Settings,
                    html: Callable, digest: Callable, common: str, Page) -> list:
     corpora = history.corpora
+    assert corpora is not None  # version pages exist only where there is a history
     base = version_path(v)
     key = digest(common, v.page, v.label, v.status, v.last.sha, previous.last.sha if previous else None)
 

@@ -31,6 +31,7 @@ from typing import Any
 from ..bundle.errors import BundleError
 from ..bundle.verify import load_public_key
 from .decide import Bundle, Decision
+from .decisionlog import DecisionLog
 
 _NO_BUNDLE = ({"code": "no-bundle"},)
 
@@ -43,7 +44,7 @@ class BundleClient:
     def __init__(self, url: str, public_key: str | Path | None = None, cache_dir: str | Path | None = None,
                  min_delay: float = 60.0, max_delay: float = 120.0, timeout: float = 10.0,
                  max_bytes: int = 64 * 1024 * 1024, allow_rollback: bool = False,
-                 headers: dict[str, str] | None = None, decision_log=None):
+                 headers: dict[str, str] | None = None, decision_log: DecisionLog | None = None):
         if min_delay < 0 or max_delay < min_delay:
             raise ValueError("need 0 <= min_delay <= max_delay")
         self.url = url
@@ -173,6 +174,8 @@ class BundleClient:
     # ---- the cache -------------------------------------------------------------------------------
 
     def _save_cache(self, data: bytes, etag: str | None) -> None:
+        if self.cache_dir is None:
+            return
         try:
             self.cache_dir.mkdir(parents=True, exist_ok=True)
             for name, content in (("bundle.tar.gz", data),
@@ -187,6 +190,8 @@ class BundleClient:
             self._state["last_error"] = {"time": _now(), "message": f"could not write the cache: {exc}"}
 
     def _load_cache(self) -> None:
+        if self.cache_dir is None:
+            return
         path = self.cache_dir / "bundle.tar.gz"
         if not path.is_file():
             return
@@ -200,7 +205,7 @@ class BundleClient:
 
     # ---- health ----------------------------------------------------------------------------------
 
-    def status(self) -> dict:
+    def status(self) -> dict[str, Any]:
         """For health checks: what is active, where from, when it last worked, what failed."""
         bundle = self._bundle
         state = dict(self._state)

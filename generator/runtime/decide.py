@@ -26,12 +26,15 @@ from ..bundle import SCHEMA_VERSION
 from ..bundle.archive import read_archive, read_bundle
 from ..bundle.errors import BundleError, PackagingError
 from ..bundle.layout import DATA_FILE, DATA_ROOT, LEGACY_DATA_FILE, mount
-from ..bundle.verify import SIGNATURES, load_public_key, verify
+from ..bundle.verify import SIGNATURES, PublicKey, load_public_key, verify
 from ..facts import in_force, valid_date
 
 __all__ = ["Bundle", "BundleError", "Decision"]
 
-_EMPTY: tuple = ()
+
+
+Reason = dict[str, str]  # {"code": ..., "exception": ..., "detail": ...}
+_EMPTY: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,11 +49,11 @@ class Decision:
     exception: str | None
     purposes: tuple[str, ...]
     obligations: tuple[str, ...]
-    reasons: tuple[dict, ...]
+    reasons: tuple[Reason, ...]
     revision: str
     version: str | None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"allowed": self.allowed, "use": self.use, "rule": self.rule, "effect": self.effect,
                 "exception": self.exception, "purposes": list(self.purposes),
                 "obligations": list(self.obligations), "reasons": [dict(r) for r in self.reasons],
@@ -58,7 +61,7 @@ class Decision:
 
 
 @cache
-def _schema_validator():
+def _schema_validator() -> Any:
     """data.schema.json, compiled by jsonschema-rs (Rust): about 5 ms for a 10,000-rule bundle."""
     import jsonschema_rs
 
@@ -74,16 +77,23 @@ def _schema_validator():
 class _Rule:
     __slots__ = ("id", "effect", "obligations", "effective", "retired", "version", "fixed")
 
+    def __init__(self, rule_id: str, effect: str, obligations: tuple[str, ...], effective: str | None,
+                 retired: str | None, version: str | None):
+        self.id, self.effect, self.obligations = rule_id, effect, obligations
+        self.effective, self.retired, self.version = effective, retired, version
+        self.fixed: dict[str, Decision] = {}
+
     def decision(self, kind: str, bundle: "Bundle") -> "Decision":
         """Decisions that depend on nothing but the rule, made once on first use (immutable, so
         two threads racing to make one make equal objects; either may be kept)."""
         made = self.fixed.get(kind)
         if made is None:
-            allowed, obligations, reasons = {
+            options: dict[str, tuple[bool, tuple[str, ...], tuple[Reason, ...]]] = {
                 "not-in-force": (True, _EMPTY, _NOT_IN_FORCE),
                 "requirement": (True, self.obligations, _REQUIREMENT),
                 "no-exception": (False, _EMPTY, _NO_EXCEPTION),
-            }[kind]
+            }
+            allowed, obligations, reasons = options[kind]
             made = Decision(allowed, self.id, self.id, self.effect, None, _EMPTY, obligations, reasons,
                             bundle.revision, self.version)
             self.fixed[kind] = made
@@ -93,11 +103,21 @@ class _Rule:
 class _Exception:
     __slots__ = ("id", "active", "effective", "expires", "types", "attestations", "max_asl", "permits")
 
+    def __init__(self, exc_id: str, e: Mapping[str, Any]):
+        self.id, self.active = exc_id, e["status"] == "active"
+        self.effective: str = e["effective"]
+        self.expires: str | None = e["expires"]
+        self.types: frozenset[str] = frozenset(e["customer_types"])
+        self.attestations: tuple[str, ...] = tuple(e["attestations"])
+        self.max_asl: int = e["max_asl"]
+        self.permits: dict[str, tuple[str, ...]] = {rule_id: tuple(purposes)
+                                                    for rule_id, purposes in e["permits"].items()}
 
-_NOT_IN_FORCE = ({"code": "not-in-force"},)
-_REQUIREMENT = ({"code": "requirement"},)
-_NO_EXCEPTION = ({"code": "no-exception"},)
-_UNKNOWN_RULE = ({"code": "unknown-rule"},)
+
+_NOT_IN_FORCE: tuple[Reason, ...] = ({"code": "not-in-force"},)
+_REQUIREMENT: tuple[Reason, ...] = ({"code": "requirement"},)
+_NO_EXCEPTION: tuple[Reason, ...] = ({"code": "no-exception"},)
+_UNKNOWN_RULE: tuple[Reason, ...] = ({"code": "unknown-rule"},)
 
 
 class Bundle:
@@ -123,23 +143,10 @@ class Bundle:
         self._rules: dict[str, _Rule] = {}
         versions = {doc_id: doc["effective"] for doc_id, doc in data["documents"].items()}
         for rule_id, r in data["rules"].items():
-            rule = _Rule()
-            rule.id, rule.effect = rule_id, r["effect"]
-            rule.obligations = tuple(r["obligations"])
-            rule.effective, rule.retired = r["effective"], r["retired"]
-            rule.version = versions.get(r["document"], self.version)
-            rule.fixed = {}
-            self._rules[rule_id] = rule
-        self._exceptions: dict[str, _Exception] = {}
-        for exc_id, e in data["exceptions"].items():
-            exc = _Exception()
-            exc.id, exc.active = exc_id, e["status"] == "active"
-            exc.effective, exc.expires = e["effective"], e["expires"]
-            exc.types = frozenset(e["customer_types"])
-            exc.attestations = tuple(e["attestations"])
-            exc.max_asl = e["max_asl"]
-            exc.permits = {rule_id: tuple(purposes) for rule_id, purposes in e["permits"].items()}
-            self._exceptions[exc_id] = exc
+            self._rules[rule_id] = _Rule(rule_id, r["effect"], tuple(r["obligations"]), r["effective"], r["retired"],
+                                         versions.get(r["document"], self.version))
+        self._exceptions: dict[str, _Exception] = {exc_id: _Exception(exc_id, e)
+                                                    for exc_id, e in data["exceptions"].items()}
         self._today = (-1, "")
         self._dates: dict[str, bool] = {}
 
@@ -154,13 +161,15 @@ class Bundle:
         return cls.from_files(read_bundle(Path(path)), key, str(path))
 
     @classmethod
-    def from_bytes(cls, data: bytes, key=None, where: str = "bundle") -> "Bundle":
+    def from_bytes(cls, data: bytes, key: PublicKey | None = None, where: str = "bundle") -> "Bundle":
         """A bundle from the bytes of a ``.tar.gz``; ``key``: (public key, algorithm) as
         returned by ``load_public_key``, or None. Raises BundleError."""
         return cls.from_files(read_archive(data, where), key, where)
 
     @classmethod
-    def from_files(cls, files: dict[str, bytes], key=None, where: str = "bundle") -> "Bundle":
+    def from_files(cls, files: Mapping[str, bytes], key: PublicKey | None = None, where: str = "bundle") -> "Bundle":
+        """A bundle from its files (name -> bytes), read as OPA's bundle plugin reads them.
+        Raises BundleError."""
         files = dict(files)
         signatures = files.pop(SIGNATURES, None)
         if key is not None:
@@ -174,12 +183,14 @@ class Bundle:
             raise BundleError(f"{where} holds no {DATA_FILE}; is it a usage-policy bundle?")
         # Read as OPA's bundle plugin reads it: a bundle OPA would refuse is refused here too.
         data = mount(files, where).data.get(DATA_ROOT)
+        if not isinstance(data, dict):
+            raise BundleError(f"{DATA_FILE} in {where} must hold a JSON object")
         if signatures is not None:
             files[SIGNATURES] = signatures
         return cls(data, files)
 
     @property
-    def manifest(self) -> dict:
+    def manifest(self) -> dict[str, Any]:
         try:
             value = json.loads(self.files.get(".manifest", b"{}"))
         except ValueError:
@@ -212,7 +223,7 @@ class Bundle:
             self._dates[text] = known
         return known
 
-    def _invalid(self, request, detail: str) -> Decision:
+    def _invalid(self, request: Any, detail: str) -> Decision:
         use = request.get("use") if isinstance(request, dict) else None
         return Decision(False, use if isinstance(use, str) else None, None, None, None, _EMPTY, _EMPTY,
                         ({"code": "invalid-request", "detail": detail},), self.revision, self.version)
@@ -257,7 +268,7 @@ class Bundle:
         if not listed:
             return rule.fixed.get("no-exception") or rule.decision("no-exception", self)
 
-        reasons: list[dict] = []
+        reasons: list[Reason] = []
         for exc_id in sorted(set(listed)):
             exc = self._exceptions.get(exc_id)
             if exc is None:
@@ -287,6 +298,6 @@ class Bundle:
         return Decision(False, use, use, "prohibit", None, _EMPTY, _EMPTY, tuple(reasons),
                         self.revision, rule.version)
 
-    def decide_json(self, request: Any) -> dict:
+    def decide_json(self, request: Any) -> dict[str, Any]:
         """``decide`` as a plain dict (the JSON form)."""
         return self.decide(request).to_dict()

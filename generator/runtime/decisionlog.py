@@ -34,10 +34,11 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, BinaryIO, Callable, Iterable, Union
 
 import orjson
 
+from .decide import Decision
 from .events import PATH, Events
 
 __all__ = ["PATH", "DecisionLog", "Events", "JsonLinesSink", "repair"]
@@ -56,9 +57,9 @@ class JsonLinesSink:
                  fsync: bool = False):
         self.path = Path(path)
         self.max_bytes, self.backups, self.fsync = max_bytes, backups, fsync
-        self._file = None
+        self._file: BinaryIO | None = None
 
-    def config(self) -> dict:
+    def config(self) -> dict[str, Any]:
         return {"path": str(self.path.resolve()), "max_bytes": self.max_bytes, "backups": self.backups,
                 "fsync": self.fsync}
 
@@ -69,20 +70,20 @@ class JsonLinesSink:
             self._file = open(self.path, "ab")
         data = b"".join(lines)
         if self._file.tell() and self._file.tell() + len(data) > self.max_bytes:
-            self._rotate()
+            self._file = self._rotate(self._file)
         self._file.write(data)
         self._file.flush()
         if self.fsync:
             os.fsync(self._file.fileno())
 
-    def _rotate(self) -> None:
-        self._file.close()
+    def _rotate(self, current: BinaryIO) -> BinaryIO:
+        current.close()
         for n in range(self.backups, 0, -1):
             older = self.path.with_name(f"{self.path.name}.{n}")
             newer = self.path.with_name(f"{self.path.name}.{n - 1}") if n > 1 else self.path
             if newer.exists():
                 os.replace(newer, older)
-        self._file = open(self.path, "ab")
+        return open(self.path, "ab")
 
     def close(self) -> None:
         if self._file is not None:
@@ -114,31 +115,36 @@ def repair(path: Path) -> None:
         return
 
 
+EventSink = Callable[[list[dict[str, Any]]], None]
+
+
 class DecisionLog:
-    def __init__(self, sink: JsonLinesSink | Callable[[list[dict]], None], mask: Iterable[str] = (),
+    def __init__(self, sink: Union[JsonLinesSink, EventSink], mask: Iterable[str] = (),
                  labels: dict[str, str] | None = None, buffer_size: int = 100_000, flush_interval: float = 0.5,
                  batch_size: int = 1_000):
         """``sink``: a JsonLinesSink (written by a writer process), or a callable that receives
         lists of event dicts (called from a background thread)."""
         self.sink = sink
         self._to_process = isinstance(sink, JsonLinesSink)
+        self._lines: JsonLinesSink | None = sink if isinstance(sink, JsonLinesSink) else None
+        self._events: EventSink | None = None if isinstance(sink, JsonLinesSink) else sink
         self.mask, self.labels = list(mask), dict(labels or {})
         self.events = Events(self.mask, self.labels)  # validates the mask paths now
         self.buffer_size, self.flush_interval, self.batch_size = buffer_size, flush_interval, batch_size
-        self._queue: collections.deque = collections.deque()
+        self._queue: collections.deque[Any] = collections.deque()
         self._limit, self._ready = buffer_size, batch_size - 1
         self._wake = threading.Event()
         self._closed = self._busy = False
         self.dropped = self.sent = self.written = self.errors = 0
         self.last_error: str | None = None
-        self._process: subprocess.Popen | None = None
+        self._process: subprocess.Popen[bytes] | None = None
         self._reader: threading.Thread | None = None
         self._thread = threading.Thread(target=self._run, name="policy-decision-log", daemon=True)
         self._thread.start()
 
     # ---- the decision thread -----------------------------------------------------------------
 
-    def record(self, request: Any, decision) -> None:
+    def record(self, request: Any, decision: Decision) -> None:
         """On the decision thread: about a microsecond, no I/O. For the writer process the
         request and decision are encoded here at once (one orjson call), so the buffer holds
         bytes rather than live objects, which the garbage collector would otherwise scan."""
@@ -152,7 +158,7 @@ class DecisionLog:
                 encoded = _dumps(request)
             except TypeError:  # something JSON cannot hold: logged as its repr
                 encoded = _dumps(request, default=repr)
-            queue.append(b"%d\x1e%s\x1e%s" % (_time_ns(), encoded, _dumps(decision)))
+            queue.append(b"%d\x1e%s\x1e%s" % (_time_ns(), encoded, _dumps(decision)))  # orjson encodes the frozen dataclass
         else:
             queue.append((_time_ns(), request, decision))
         if waiting == self._ready:  # a batch is ready: hand it over now, keep the buffer small
@@ -177,11 +183,11 @@ class DecisionLog:
         while queue:
             batch = [queue.popleft() for _ in range(min(len(queue), self.batch_size))]
             try:
-                if self._to_process:
+                if self._events is None:
                     self._send(b"\x1d".join(batch))
                     self.sent += len(batch)
                 else:
-                    self.sink([self.events.event(ns, request, decision.to_dict()) for ns, request, decision in batch])
+                    self._events([self.events.event(ns, request, decision.to_dict()) for ns, request, decision in batch])
                     self.written += len(batch)
             except Exception as exc:  # a failing sink or writer must not stop the logger
                 self.errors += len(batch)
@@ -192,14 +198,16 @@ class DecisionLog:
         if process is None or process.poll() is not None:
             process = self._start_writer()
         try:
+            assert process.stdin is not None  # started with stdin=PIPE
             process.stdin.write(_FRAME.pack(len(payload)) + payload)
             process.stdin.flush()
         except (BrokenPipeError, OSError):
             self._process = None
             raise RuntimeError(f"the log writer process stopped (exit code {process.poll()})") from None
 
-    def _start_writer(self) -> subprocess.Popen:
-        config = dict(self.sink.config(), mask=self.mask, labels=self.labels, prefix=self.events.prefix)
+    def _start_writer(self) -> subprocess.Popen[bytes]:
+        assert self._lines is not None  # only a JsonLinesSink has a writer process
+        config = dict(self._lines.config(), mask=self.mask, labels=self.labels, prefix=self.events.prefix)
         process = subprocess.Popen([sys.executable, "-m", "generator.runtime.logwriter", json.dumps(config)],
                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
         self._process = process
@@ -208,7 +216,8 @@ class DecisionLog:
         self._reader.start()
         return process
 
-    def _acks(self, process: subprocess.Popen) -> None:
+    def _acks(self, process: subprocess.Popen[bytes]) -> None:
+        assert process.stdout is not None  # started with stdout=PIPE
         for line in process.stdout:
             if line.startswith(b"E "):
                 count, _, message = line[2:].decode("utf-8", "replace").partition(" ")
@@ -238,7 +247,8 @@ class DecisionLog:
         process = self._process
         if process is not None:
             try:
-                process.stdin.close()
+                if process.stdin is not None:
+                    process.stdin.close()
             except OSError:
                 pass
             try:
@@ -251,7 +261,7 @@ class DecisionLog:
         if close is not None:
             close()
 
-    def status(self) -> dict:
+    def status(self) -> dict[str, Any]:
         return {"buffered": len(self._queue), "sent": self.sent, "written": self.written, "dropped": self.dropped,
                 "sink_errors": self.errors, "last_error": self.last_error,
                 "writer_pid": self._process.pid if self._process else None}

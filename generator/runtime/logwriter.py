@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from typing import BinaryIO
 
 import orjson
 
@@ -20,8 +21,9 @@ from .events import Events, encode_line
 _REVISION = b'"revision":'
 
 
-def _read(stream, n: int) -> bytes:
-    chunks, remaining = [], n
+def _read(stream: BinaryIO, n: int) -> bytes:
+    chunks: list[bytes] = []
+    remaining = n
     while remaining:
         chunk = stream.read(remaining)
         if not chunk:

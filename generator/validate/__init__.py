@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from typing import Any, cast
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import load_settings
 from ..errors import Diagnostic, SourceError, ValidationFailed
-from ..load import KIND_DOCUMENT, KIND_EXCEPTION, KIND_MODELS, RawFile, parse, read_tree
+from ..load import KIND_DOCUMENT, KIND_EXCEPTION, KIND_MODELS, PosDict, RawFile, parse, read_tree
 from ..model import Corpus, build_document, build_exception, build_models
 from .invariants import check_documents, check_exception, check_models, check_replacements
 from .links import check_prose, resolve_anchors
@@ -65,9 +66,9 @@ def _load(raw: RawFile) -> tuple[list[Diagnostic], object | None]:
     if any(d.severity == "error" for d in found):
         return found, None
     if raw.kind == KIND_MODELS:
-        return found, tuple(build_models(raw.path, parsed.value))
+        return found, tuple(build_models(raw.path, cast(PosDict, parsed.value)))
     builder = build_document if raw.kind == KIND_DOCUMENT else build_exception
-    return found, builder(raw.path, parsed.value)
+    return found, builder(raw.path, cast(PosDict, parsed.value))
 
 
 def _file_stage(raw: RawFile) -> tuple[list[Diagnostic], object | None, list]:
@@ -76,7 +77,7 @@ def _file_stage(raw: RawFile) -> tuple[list[Diagnostic], object | None, list]:
     found, obj = _load(raw)
     if obj is None or raw.kind == KIND_MODELS:
         return found, obj, []
-    prose_problems, refs = check_prose(obj)
+    prose_problems, refs = check_prose(cast(Any, obj))
     return found + prose_problems, obj, refs
 
 
@@ -90,7 +91,9 @@ def check_files(files: list[RawFile], problems: list[Diagnostic] | None = None, 
     """Check already-read source files (from the working tree or from a git revision)."""
     today = today or dt.datetime.now(dt.timezone.utc).date()
     diagnostics: list[Diagnostic] = list(problems or ())
-    documents, models, exceptions = [], [], []
+    documents: list[Any] = []
+    models: list[Any] = []
+    exceptions: list[Any] = []
     complete = not any(d.path.startswith("policy/") for d in diagnostics)
     digests = {raw.path: hashlib.sha256(raw.data).hexdigest() for raw in files}
     fresh: dict = {}
@@ -109,7 +112,7 @@ def check_files(files: list[RawFile], problems: list[Diagnostic] | None = None, 
         elif raw.kind == KIND_DOCUMENT:
             documents.append(obj)
         elif raw.kind == KIND_MODELS:
-            models.extend(obj)
+            models.extend(cast(Any, obj))
         else:
             exceptions.append(obj)
     if cache is not None:  # keep only what the current files need

@@ -42,9 +42,9 @@ def check_documents(documents: list[Document]) -> list[Diagnostic]:
                              f"document id (reserved: {', '.join(sorted(RESERVED_DOCUMENT_IDS))})"))
         for ob in doc.obligations:
             if ob.id in obligation_seen:
-                first = obligation_seen[ob.id]
+                where = obligation_seen[ob.id]
                 out.append(_diag(ob.origin, f"obligation id '{ob.id}' is already defined at "
-                                            f"{first.path}:{first.line}; define each obligation once"))
+                                            f"{where.path}:{where.line}; define each obligation once"))
             obligation_seen.setdefault(ob.id, ob.origin)
         for section in doc.walk_sections():
             out += _unique(anchor_seen, section.id, "section", section.origin)

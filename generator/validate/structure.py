@@ -150,9 +150,8 @@ def _explain(error, parsed: ParsedFile, root) -> list[Diagnostic]:
         message = (f"{owner_word} is missing {_join(missing)}; add "
                    + " and ".join(f"'{k}: ...'" for k in missing))
     elif keyword == "type":
-        expected = error.validator_value
-        expected = expected if isinstance(expected, list) else [expected]
-        words = " or ".join(_TYPE_WORDS.get(t, t) for t in expected)
+        expected = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        words = " or ".join(_TYPE_WORDS.get(str(t), str(t)) for t in expected)
         if not path:
             message = f"the file must be a set of 'key: value' lines (id: ..., title: ...), not {_kind_of(instance)}"
         else:
