@@ -19,9 +19,17 @@ python3 -m build --no-isolation --wheel --sdist --outdir "$WORK/dist" "$REPO" >"
 WHEEL=$(ls "$WORK"/dist/*.whl)
 SDIST=$(ls "$WORK"/dist/*.tar.gz)
 
-# The example policy, copied without the package (as a user's policy repository would be).
+# The example policy, copied without the package (as a user's policy repository would be), in a
+# git repository of its own with two commits (so that history, diff and changelog have work).
 mkdir -p "$WORK/policy-repo"
 cp -r "$REPO/policy" "$REPO/exceptions" "$REPO/pyproject.toml" "$WORK/policy-repo/"
+(
+  cd "$WORK/policy-repo"
+  export GIT_AUTHOR_NAME=ci GIT_AUTHOR_EMAIL=ci@example.com GIT_COMMITTER_NAME=ci GIT_COMMITTER_EMAIL=ci@example.com
+  git init -q && git add -A && git commit -qm "Usage policy"
+  sed -i 's/combating human trafficking/combating trafficking in persons/' exceptions/government-foreign-intelligence.yaml
+  git commit -qam "Reword a purpose"
+)
 
 check_full() {
   local name=$1 artifact=$2 venv="$WORK/venv-$1" run="$WORK/run-$1"
@@ -45,6 +53,25 @@ assert log.flush(), log.status()
 log.close()
 PY
   "$venv/bin/policy" report "$run/decisions.jsonl" | grep -q "3 decisions"
+  # the rest of the commands
+  "$venv/bin/policy" history --root "$WORK/policy-repo" | grep -q "Reword a purpose"
+  "$venv/bin/policy" diff HEAD~1 HEAD --root "$WORK/policy-repo" | grep -q "trafficking in persons"
+  cp -r "$WORK/policy-repo" "$run/repo-copy"
+  "$venv/bin/policy" changelog --root "$run/repo-copy" && "$venv/bin/policy" changelog --check --root "$run/repo-copy"
+  "$venv/bin/policy" keygen "$run/keys"
+  "$venv/bin/policy" build --root "$WORK/policy-repo" --out "$run/signed" --sign-key "$run/keys/private.pem"
+  echo '{"use": "high-risk.legal"}' | "$venv/bin/policy" decide --bundle "$run/signed/bundle" --key "$run/keys/public.pem" \
+    | grep -q '"requirement"'
+  "$venv/bin/policy" new exception ci-check --root "$run/repo-copy"
+  if "$venv/bin/policy" check --root "$run/repo-copy" >/dev/null 2>&1; then
+    echo "check-install: a scaffolded exception with its TODOs should not validate" >&2; exit 1
+  fi
+  "$venv/bin/policy" preview --root "$WORK/policy-repo" --port 0 >"$run/preview.log" 2>&1 &
+  local preview=$!
+  for _ in $(seq 1 100); do grep -q "http://" "$run/preview.log" && break; sleep 0.1; done
+  url=$(grep -o "http://[0-9.:]*/" "$run/preview.log" | head -1)
+  "$venv/bin/python" -c "import sys, urllib.request; assert b'Usage Policy' in urllib.request.urlopen(sys.argv[1]).read()" "$url"
+  kill "$preview"; wait "$preview" 2>/dev/null || true
   cd "$REPO"
   echo "check-install: the $name installs and every command runs from outside the checkout"
 }

@@ -3,6 +3,7 @@ files under generator/ (anything that is not Python), not from a list kept by ha
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import tarfile
@@ -42,3 +43,37 @@ def test_the_sdist_holds_every_resource(dist):
         names = {name.split("/", 1)[1] for name in tar.getnames() if "/" in name}
     missing = sorted(_resources() - names)
     assert missing == [], missing
+
+
+@pytest.fixture
+def broken_install(monkeypatch, tmp_path):
+    """An installation that lacks its resources: every package's files are an empty folder."""
+    from generator import resources
+    from generator.render import engine
+    from generator.runtime import decide
+    from generator.schema import load_schema
+
+    monkeypatch.setattr(resources, "_files", lambda package: tmp_path)
+    for cached in (engine.html_environment, engine.text_environment, engine.templates_digest,
+                   decide._schema_validator, load_schema):
+        cached.cache_clear()
+    yield
+    for cached in (engine.html_environment, engine.text_environment, engine.templates_digest,
+                   decide._schema_validator, load_schema):
+        cached.cache_clear()
+
+
+def test_a_missing_resource_is_a_packaging_error_naming_it(broken_install, tmp_path):
+    from generator.bundle.errors import BundleError, PackagingError
+    from generator.runtime import Bundle
+
+    with pytest.raises(PackagingError, match="generator/bundle/data.schema.json") as caught:
+        Bundle({"schema_version": 1})
+    assert not isinstance(caught.value, BundleError)  # never reported as a bad bundle
+
+
+def test_the_command_line_says_the_installation_is_broken(broken_install, cli, root, tmp_path):
+    result = cli(["build", "--root", str(root), "--out", str(tmp_path / "site")])
+    assert result.exit_code == 2, result.output
+    assert re.search(r"the installation is broken: the installed package lacks generator/[a-z/]+", result.output)
+    assert "Traceback" not in result.output

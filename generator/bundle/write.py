@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 from .. import __version__
 from ..config import Settings
 from ..gitinfo import SourceRevision
 from ..model import Corpus
+from ..resources import read_resource
 from . import SCHEMA_VERSION
 from .layout import DATA_FILE, POLICY_FILE, ROOTS, mount
 from .archive import ARCHIVE_NAME, write_archive
@@ -37,11 +37,11 @@ class Signing:
 
 
 def policy_rego() -> bytes:
-    return resources.files(__package__).joinpath("policy.rego").read_bytes()
+    return read_resource(__package__, "policy.rego")
 
 
 def data_schema() -> bytes:
-    return resources.files(__package__).joinpath("data.schema.json").read_bytes()
+    return read_resource(__package__, "data.schema.json")
 
 
 def manifest(revision: SourceRevision, version: str | None) -> bytes:

@@ -8,7 +8,6 @@ import hashlib
 import json
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Callable
 from xml.sax.saxutils import escape as xml_escape
 
@@ -19,6 +18,7 @@ from .. import __version__
 from ..config import Settings
 from ..gitinfo import SourceRevision
 from ..model import Corpus, Document
+from ..resources import read_resource, resource
 from . import markdown as md
 from .views import (Links, document_view, long_date, matrix_view, published_exceptions, site_info)
 
@@ -64,12 +64,13 @@ def templates_digest() -> str:
     """Changes when any template or asset changes, so cached pages are never stale."""
     h = hashlib.sha256(__version__.encode())
     for folder in ("templates", "assets"):
-        for entry in sorted(resources.files(__package__).joinpath(folder).iterdir(), key=lambda p: p.name):
+        for entry in sorted(resource(__package__, folder).iterdir(), key=lambda p: p.name):
             h.update(entry.name.encode() + b"\0" + entry.read_bytes())
     return h.hexdigest()
 
 
 def _environment(autoescape: bool) -> jinja2.Environment:
+    resource(__package__, "templates")  # PackagingError, naming it, when the templates are missing
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("generator.render", "templates"),
         autoescape=autoescape, undefined=jinja2.StrictUndefined,
@@ -95,12 +96,18 @@ def _environment(autoescape: bool) -> jinja2.Environment:
     return env
 
 
-HTML = _environment(True)
-TEXT = _environment(False)
+@cache
+def html_environment() -> jinja2.Environment:
+    return _environment(True)
+
+
+@cache
+def text_environment() -> jinja2.Environment:
+    return _environment(False)
 
 
 def asset_bytes(name: str) -> bytes:
-    return resources.files(__package__).joinpath("assets").joinpath(name).read_bytes()
+    return read_resource(__package__, "assets", name)
 
 
 def plan_pages(corpus: Corpus, settings: Settings, revision: SourceRevision,
@@ -118,12 +125,12 @@ def plan_pages(corpus: Corpus, settings: Settings, revision: SourceRevision,
             canonical = (base + path[: -len("index.html")]) if base and path.endswith("index.html") else ""
             values = {"info": info, "links": links, "root": root, "current": current, "canonical": canonical}
             values.update(_resolve(context))
-            text = HTML.get_template(template).render(**values)
+            text = html_environment().get_template(template).render(**values)
             return text.encode("utf-8")
         return render
 
     def text_page(template: str, **context) -> Callable[[], bytes]:
-        return lambda: TEXT.get_template(template).render(info=info, links=links, **_resolve(context)).encode("utf-8")
+        return lambda: text_environment().get_template(template).render(info=info, links=links, **_resolve(context)).encode("utf-8")
 
     timeline = history.timeline if history is not None else None
     for doc in corpus.documents:

@@ -18,16 +18,16 @@ import json
 import time
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping
 
 from ..bundle import SCHEMA_VERSION
 from ..bundle.archive import read_archive, read_bundle
-from ..bundle.errors import BundleError, PackagingError
+from ..bundle.errors import BundleError
 from ..bundle.layout import DATA_FILE, DATA_ROOT, LEGACY_DATA_FILE, mount
 from ..bundle.verify import SIGNATURES, PublicKey, load_public_key, verify
 from ..facts import in_force, valid_date
+from ..resources import read_resource
 
 __all__ = ["Bundle", "BundleError", "Decision"]
 
@@ -65,12 +65,7 @@ def _schema_validator() -> Any:
     """data.schema.json, compiled by jsonschema-rs (Rust): about 5 ms for a 10,000-rule bundle."""
     import jsonschema_rs
 
-    resource = resources.files("generator.bundle").joinpath("data.schema.json")
-    try:
-        schema = json.loads(resource.read_text("utf-8"))
-    except FileNotFoundError:
-        raise PackagingError(f"the installed package lacks generator/bundle/data.schema.json ({resource}); "
-                             f"reinstall it (a packaging error, not a problem with the bundle)") from None
+    schema = json.loads(read_resource("generator.bundle", "data.schema.json"))
     return jsonschema_rs.Draft7Validator(schema)
 
 
