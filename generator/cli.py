@@ -286,7 +286,7 @@ def history(root: Path, fmt: str, rev: str) -> None:
                                  "introduced": _commit_json(v.introduced),
                                  "revisions": [_commit_json(r) for r in v.revisions]}
                                 for v in reversed(vs)] for page, vs in line.versions.items()},
-            "entries": [dict(_commit_json(e.commit), tags=e.tags, summary=e.summary,
+            "entries": [dict(_commit_json(e.commit), tags=e.tags, summary=e.summary, invalid=e.invalid,
                              changes=[{"page": p, "version": ver, "kind": kind} for p, ver, kind in e.changes])
                         for e in line.newest_first()],
         }, indent=2, ensure_ascii=False))
@@ -298,8 +298,13 @@ def history(root: Path, fmt: str, rev: str) -> None:
         c = entry.commit
         tags = f" [{', '.join(entry.tags)}]" if entry.tags else ""
         click.echo(f"{c.date.isoformat()}  {c.short}  {c.author}: {c.subject}{tags}")
-        pages = ", ".join(f"{p} {ver} ({kind}, {status.get((p, ver), '')})" for p, ver, kind in entry.changes)
-        click.echo(f"    {pages}")
+        if entry.invalid is not None:
+            click.echo(f"    not a published state: the sources here do not validate; first error:")
+            click.echo(f"    {entry.invalid}")
+            continue
+        if entry.changes:
+            pages = ", ".join(f"{p} {ver} ({kind}, {status.get((p, ver), '')})" for p, ver, kind in entry.changes)
+            click.echo(f"    {pages}")
         click.echo(f"    {entry.summary}")
 
 

@@ -35,6 +35,7 @@ class Corpora:
         self.root = root
         self.loaded: dict[str, Corpus | None] = {}
         self.file_cache: dict = {}
+        self.partial: dict[str, Corpus | None] = {}
 
     def at(self, sha: str) -> Corpus | None:
         if sha not in self.loaded:
@@ -42,7 +43,25 @@ class Corpora:
 
             result = check_revision(self.root, sha, cache=self.file_cache)
             self.loaded[sha] = result.corpus if not result.errors else None
+            self.partial[sha] = result.corpus
         return self.loaded[sha]
+
+    def version(self, v: Version) -> Corpus | None:
+        """The sources of version ``v``: those of its newest commit that validates as a whole.
+        (The history already skips commits whose files do not load; one whose files load but
+        break a rule across files is passed over here.) None when no commit of it validates."""
+        for commit in [*reversed(v.revisions), v.introduced]:
+            loaded = self.at(commit.sha)
+            if loaded is not None:
+                return loaded
+        return None
+
+    def loaded_anyway(self, sha: str) -> Corpus:
+        """The model at ``sha`` even when it breaks a rule across files (the files that load)."""
+        self.at(sha)
+        from ..model import Corpus
+
+        return self.partial.get(sha) or Corpus.of([], [], [])
 
 
 def restrict(diff: dict, page: str, old: Corpus | None, new: Corpus | None) -> dict:
@@ -77,8 +96,8 @@ def version_changes(timeline: Timeline, corpora: Corpora) -> list[VersionChange]
     for page, versions in timeline.versions.items():
         previous: Version | None = None
         for version in versions:
-            new = corpora.at(version.last.sha)
-            old = corpora.at(previous.last.sha) if previous else None
+            new = corpora.version(version)
+            old = corpora.version(previous) if previous else None
             if new is None:
                 previous = version
                 continue

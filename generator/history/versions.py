@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import hashlib
 import json
 import os
 from collections import OrderedDict
@@ -25,10 +26,11 @@ from ..load import KIND_DOCUMENT, KIND_EXCEPTION, KIND_MODELS, RawFile
 from ..load.files import kind_of
 from ..model import Corpus
 from .diff import diff_corpora
-from .gitrepo import CommitInfo, GitSources
+from .gitrepo import Change, CommitInfo, GitSources
 
 EXCEPTIONS_PAGE = "exceptions"
-CACHE_NAME = f"history-{__version__}-1.json"
+CACHE_FORMAT = 2
+CACHE_NAME = f"history-{__version__}-{CACHE_FORMAT}.json"
 
 
 @dataclass
@@ -56,6 +58,7 @@ class Entry:
     summary: str
     changes: list[tuple[str, str, str]]  # (page, version label, "new version" | "revision")
     tags: list[str]
+    invalid: str | None = None  # "path:line:col: message": the sources here do not validate
 
 
 @dataclass
@@ -86,25 +89,72 @@ def cache_folder(git_dir: Path) -> Path:
 
 
 class _Cache:
+    """Facts about blobs and summaries of blob pairs, keyed by blob ids. Never a source of truth:
+    the file carries the SHA-256 of its content and the tool version that wrote it, and every
+    entry is checked for its shape when read; anything corrupted, truncated, foreign or of
+    another version is dropped and recomputed. Written to a temporary file and renamed into
+    place, so two builds at once never leave a torn file (the last one wins; both are right)."""
+
     def __init__(self, git_dir: Path):
         self.path = cache_folder(git_dir) / CACHE_NAME
         self.dirty = False
+        self.discarded = ""  # why a cache file was not used, when it was not
+        self.blobs: dict[str, dict] = {}
+        self.pairs: dict[str, str] = {}
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-            self.blobs, self.pairs = data["blobs"], data["pairs"]
-        except (OSError, ValueError, KeyError, TypeError):
-            self.blobs, self.pairs = {}, {}
+            raw = self.path.read_bytes()
+        except OSError:
+            return
+        try:
+            envelope = json.loads(raw)
+            body = envelope["body"]
+            if envelope.get("format") != CACHE_FORMAT or envelope.get("tool") != __version__:
+                raise ValueError("written by another version")
+            if envelope.get("sha256") != hashlib.sha256(body.encode("utf-8")).hexdigest():
+                raise ValueError("its content does not match its hash")
+            data = json.loads(body)
+            blobs, pairs = data["blobs"], data["pairs"]
+            if not isinstance(blobs, dict) or not isinstance(pairs, dict):
+                raise ValueError("not a cache")
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+            self.discarded = str(exc) or type(exc).__name__
+            return
+        self.blobs = {k: v for k, v in blobs.items() if _is_sha(k) and _good_facts(v)}
+        self.pairs = {k: v for k, v in pairs.items() if isinstance(k, str) and isinstance(v, str)}
 
     def save(self) -> None:
         if not self.dirty:
             return
+        body = json.dumps({"blobs": self.blobs, "pairs": self.pairs}, sort_keys=True)
+        envelope = {"format": CACHE_FORMAT, "tool": __version__,
+                    "sha256": hashlib.sha256(body.encode("utf-8")).hexdigest(), "body": body}
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(f".tmp-{os.getpid()}")
-            tmp.write_text(json.dumps({"blobs": self.blobs, "pairs": self.pairs}), encoding="utf-8")
+            tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}-{id(self)}")
+            tmp.write_text(json.dumps(envelope), encoding="utf-8")
             os.replace(tmp, self.path)
+            for stale in self.path.parent.glob("history-*.json"):  # other versions' caches
+                if stale.name != self.path.name:
+                    stale.unlink(missing_ok=True)
         except OSError:
-            pass  # a read-only repository simply goes without a cache
+            pass  # a read-only repository (or a full disk) simply goes without a cache
+
+
+def _is_sha(text: object) -> bool:
+    return isinstance(text, str) and len(text) in (40, 64) and all(c in "0123456789abcdef" for c in text)
+
+
+_FACT_FIELDS: dict[str, dict[str, type]] = {"document": {"id": str, "effective": str, "title": str},
+                "exception": {"id": str, "status": str, "effective": str, "title": str},
+                "models": {}, "invalid": {"line": int, "col": int, "message": str}}
+
+
+def _good_facts(value: object) -> bool:
+    if not isinstance(value, dict):
+        return False
+    kind = value.get("kind")
+    fields = _FACT_FIELDS.get(kind) if isinstance(kind, str) else None
+    return fields is not None and all(isinstance(value.get(k), t) for k, t in fields.items())
 
 
 class _Parser:
@@ -115,15 +165,19 @@ class _Parser:
     def __init__(self, sources: GitSources, cache: _Cache):
         self.sources, self.cache = sources, cache
         self.objects: OrderedDict[str, object] = OrderedDict()
+        self.errors: dict[str, tuple[int, int, str]] = {}  # blob -> its first error (this run)
 
     def model(self, path: str, blob: str):
         if blob in self.objects:
             self.objects.move_to_end(blob)
             return self.objects[blob]
-        from ..validate import model_stage  # parse, schema check and build: no prose checks
+        from ..validate import model_stage_with_error  # parse, schema check and build: no prose checks
 
         kind = kind_of(path) or KIND_DOCUMENT
-        obj = self.objects[blob] = model_stage(RawFile(path, kind, self.sources.blob(blob)))
+        obj, error = model_stage_with_error(RawFile(path, kind, self.sources.blob(blob)))
+        self.objects[blob] = obj
+        if error is not None:
+            self.errors[blob] = (error.line, error.col, error.message)
         if len(self.objects) > self.KEEP:
             self.objects.popitem(last=False)
         return obj
@@ -135,7 +189,8 @@ class _Parser:
         obj = self.model(path, blob)
         kind = kind_of(path)
         if obj is None:
-            facts = {"kind": "invalid"}
+            line, col, message = self.errors.get(blob, (0, 0, "the file does not load"))
+            facts = {"kind": "invalid", "line": line, "col": col, "message": message}
         elif kind == KIND_DOCUMENT:
             facts = {"kind": "document", "id": obj.id, "effective": obj.effective.isoformat(), "title": obj.title}
         elif kind == KIND_EXCEPTION:
@@ -194,16 +249,41 @@ def _timeline(root: Path, rev: str, as_of: dt.date | None) -> Timeline:
         state = _State(parser)
         versions: dict[str, list[Version]] = {}
         entries: list[Entry] = []
+        # A commit whose sources do not validate is not a published state: it starts no version
+        # and revises none, and the next valid commit is compared with the last valid state.
+        current: dict[str, str] = {}  # path -> blob, the sources at this commit
+        valid: dict[str, str] = {}  # path -> blob, the sources at the last commit that validated
+        dirty: set[str] = set()  # paths where the two differ
         for commit in commits:
-            touched = [c for c in commit.changes if kind_of(c.path) is not None]
-            if not touched:
+            changed = [c for c in commit.changes if kind_of(c.path) is not None]
+            if not changed:
+                continue
+            for c in changed:
+                if c.new_blob is None:
+                    current.pop(c.path, None)
+                else:
+                    current[c.path] = c.new_blob
+                if current.get(c.path) == valid.get(c.path):
+                    dirty.discard(c.path)
+                else:
+                    dirty.add(c.path)
+            commit_tags = tags.get(commit.sha, [])
+            error = _first_error(parser, current, dirty)
+            if error is not None:
+                entries.append(Entry(commit, "not a published state: the sources do not validate", [],
+                                     commit_tags, invalid=error))
+                continue
+            touched = [Change("D" if current.get(p) is None else "A" if valid.get(p) is None else "M",
+                              p, valid.get(p), current.get(p)) for p in sorted(dirty)]
+            valid, dirty = dict(current), set()
+            if not touched:  # back to the last valid state (a revert of a broken commit)
+                entries.append(Entry(commit, "no change to the policy", [], commit_tags))
                 continue
             old_docs, old_exc = state.docs_by_id(), state.exceptions_key()
             for change in touched:
                 state.apply(change)
             summaries = [s for path, old, new in _pairs(touched, parser)
                          if (s := parser.summary(path, old, new)) != "no change to the policy"]
-            commit_tags = tags.get(commit.sha, [])
             changes = _version_changes(commit, touched, parser, versions, commit_tags,
                                        (old_docs, old_exc), (state.docs_by_id(), state.exceptions_key()))
             entries.append(Entry(commit, "; ".join(summaries) or "no change to the policy", changes, commit_tags))
@@ -241,6 +321,20 @@ class _State:
 
     def exceptions_key(self) -> str | None:
         return max(self.active.values()) if self.active else None
+
+
+def _first_error(parser: _Parser, current: dict[str, str], paths: set[str]) -> str | None:
+    """The first error (``path:line:col: message``) among the files at ``paths``, or None."""
+    for path in sorted(paths):
+        blob = current.get(path)
+        if blob is None:
+            continue
+        facts = parser.facts(path, blob)
+        if facts.get("kind") == "invalid":
+            line, col = facts.get("line", 0), facts.get("col", 0)
+            return f"{path}:{line}:{col}: {facts.get('message', 'does not load')}" if line else \
+                f"{path}: {facts.get('message', 'does not load')}"
+    return None
 
 
 def _pairs(touched, parser: _Parser):

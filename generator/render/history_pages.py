@@ -29,6 +29,12 @@ class SiteHistory:
     note: str = ""
 
 
+def shown_corpus(corpora: Corpora, v: Version) -> Corpus:
+    """The sources a version page shows (Corpora.version). Never None: when no commit of the
+    version validates as a whole, the page shows its last commit's files as far as they load."""
+    return corpora.version(v) or corpora.loaded_anyway(v.last.sha)
+
+
 def version_path(v: Version) -> str:
     return f"versions/{v.page}/{v.label}/"
 
@@ -89,10 +95,7 @@ def _version_pages(history: SiteHistory, v: Version, previous: Version | None, s
     key = digest(common, v.page, v.label, v.status, v.last.sha, previous.last.sha if previous else None)
 
     def corpus() -> Corpus:
-        loaded = corpora.at(v.last.sha)
-        if loaded is None:
-            raise RuntimeError(f"the sources at {v.last.short} do not validate")
-        return loaded
+        return shown_corpus(corpora, v)
 
     def render_version() -> bytes:
         c = corpus()
@@ -110,7 +113,7 @@ def _version_pages(history: SiteHistory, v: Version, previous: Version | None, s
 
     def render_changes() -> bytes:
         new = corpus()
-        old = corpora.at(previous.last.sha) if previous else None
+        old = shown_corpus(corpora, previous) if previous else None
         diff = restrict(diff_corpora(old, new), v.page, old, new)
         entries, changed_ids = _entries(diff, old, new)
         total = (sum(1 for _ in new.documents_by_id[v.page].rules()) if v.page != EXCEPTIONS_PAGE

@@ -86,6 +86,15 @@ def model_stage(raw: RawFile) -> object | None:
     return _load(raw)[1]
 
 
+def model_stage_with_error(raw: RawFile) -> tuple[object | None, Diagnostic | None]:
+    """The model object of one file, or None and the first error that stopped it."""
+    found, obj = _load(raw)
+    if obj is not None:
+        return obj, None
+    errors = sorted(d for d in found if d.severity == "error")
+    return None, errors[0] if errors else Diagnostic(raw.path, 0, 0, "the file does not load")
+
+
 def check_files(files: list[RawFile], problems: list[Diagnostic] | None = None, *,
                 today: dt.date | None = None, cache: dict | None = None) -> CheckResult:
     """Check already-read source files (from the working tree or from a git revision)."""
