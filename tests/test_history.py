@@ -96,7 +96,7 @@ def test_file_deleted_and_added_again(repo):
     repo.commit("Restore the exception")
     line, got = entries(repo.root)
     assert got[1][2] == "exception gov removed" and got[2][2] == "exception gov added"
-    assert [v.label for v in line.versions["exceptions"]] == ["2024-06-26", "undated", "2024-06-26"]
+    assert [v.label for v in line.versions["exceptions"]] == ["2024-06-26", "undated", "2024-06-26-2"]
 
 
 def test_shallow_clone_says_history_is_incomplete(repo, tmp_path, cli):

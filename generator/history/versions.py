@@ -42,6 +42,7 @@ class Version:
     revisions: list[CommitInfo] = field(default_factory=list)  # editorial commits under it
     status: str = ""  # "in force" | "scheduled" | "superseded"
     tags: list[str] = field(default_factory=list)
+    ordinal: int = 1  # 2 for the second version of this page with the same date (a reverted change), ...
 
     @property
     def last(self) -> CommitInfo:
@@ -49,7 +50,10 @@ class Version:
 
     @property
     def label(self) -> str:
-        return self.effective.isoformat() if self.effective else "undated"
+        """The version's name and address: its date, and "-2", "-3" ... when the page came back
+        to a date it had before (a revert of a version), so that no two versions share one."""
+        base = self.effective.isoformat() if self.effective else "undated"
+        return base if self.ordinal == 1 else f"{base}-{self.ordinal}"
 
 
 @dataclass
@@ -376,24 +380,26 @@ def _version_changes(commit, touched, parser, versions, tags, before, after) -> 
         effective, title = new_docs[doc_id]
         page = versions.setdefault(doc_id, [])
         if doc_id not in old_docs or old_docs[doc_id][0] != effective or not page:
-            page.append(Version(doc_id, dt.date.fromisoformat(effective), title, commit, tags=list(tags)))
-            out.append((doc_id, effective, "new version"))
+            day = dt.date.fromisoformat(effective)
+            page.append(Version(doc_id, day, title, commit, tags=list(tags),
+                                ordinal=1 + sum(1 for v in page if v.effective == day)))
+            out.append((doc_id, page[-1].label, "new version"))
         else:
             page[-1].revisions.append(commit)
             page[-1].title = title
             page[-1].tags += tags
-            out.append((doc_id, effective, "revision"))
+            out.append((doc_id, page[-1].label, "revision"))
     exceptions_touched = any(kind_of(c.path) in (KIND_EXCEPTION, KIND_MODELS) for c in touched)
     if exceptions_touched and (new_exc is not None or versions.get(EXCEPTIONS_PAGE)):
         page = versions.setdefault(EXCEPTIONS_PAGE, [])
-        label = new_exc or "undated"
         if new_exc != old_exc or not page:
-            page.append(Version(EXCEPTIONS_PAGE, dt.date.fromisoformat(new_exc) if new_exc else None,
-                                "Exceptions", commit, tags=list(tags)))
-            out.append((EXCEPTIONS_PAGE, label, "new version"))
+            day = dt.date.fromisoformat(new_exc) if new_exc else None
+            page.append(Version(EXCEPTIONS_PAGE, day, "Exceptions", commit, tags=list(tags),
+                                ordinal=1 + sum(1 for v in page if v.effective == day)))
+            out.append((EXCEPTIONS_PAGE, page[-1].label, "new version"))
         else:
             page[-1].revisions.append(commit)
-            out.append((EXCEPTIONS_PAGE, label, "revision"))
+            out.append((EXCEPTIONS_PAGE, page[-1].label, "revision"))
     return out
 
 

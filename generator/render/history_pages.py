@@ -35,6 +35,10 @@ def shown_corpus(corpora: Corpora, v: Version) -> Corpus:
     return corpora.version(v) or corpora.loaded_anyway(v.last.sha)
 
 
+def _ordinal(n: int) -> str:
+    return {2: "second", 3: "third"}.get(n, f"{n}th")
+
+
 def version_path(v: Version) -> str:
     return f"versions/{v.page}/{v.label}/"
 
@@ -57,7 +61,9 @@ def history_pages(history: SiteHistory, current: Corpus, settings: Settings, htm
             for index, v in enumerate(versions):
                 previous = versions[index - 1] if index else None
                 rows.append({
-                    "label": v.label, "date_text": long_date(v.effective) or "undated",
+                    "label": v.label, "date": v.effective.isoformat() if v.effective else "",
+                    "date_text": (long_date(v.effective) or "undated") + (
+                        f" (again, {_ordinal(v.ordinal)} time)" if v.ordinal > 1 else ""),
                     "status_text": STATUS_TEXT.get(v.status, v.status) + (
                         f" from {long_date(v.effective)}" if v.status == "scheduled" else ""),
                     "published": v.introduced.date.isoformat(), "commit": v.introduced.short,
