@@ -393,9 +393,9 @@ def _version_changes(commit, touched, parser, versions, tags, before, after) -> 
     if exceptions_touched and (new_exc is not None or versions.get(EXCEPTIONS_PAGE)):
         page = versions.setdefault(EXCEPTIONS_PAGE, [])
         if new_exc != old_exc or not page:
-            day = dt.date.fromisoformat(new_exc) if new_exc else None
-            page.append(Version(EXCEPTIONS_PAGE, day, "Exceptions", commit, tags=list(tags),
-                                ordinal=1 + sum(1 for v in page if v.effective == day)))
+            dated = dt.date.fromisoformat(new_exc) if new_exc else None
+            page.append(Version(EXCEPTIONS_PAGE, dated, "Exceptions", commit, tags=list(tags),
+                                ordinal=1 + sum(1 for v in page if v.effective == dated)))
             out.append((EXCEPTIONS_PAGE, page[-1].label, "new version"))
         else:
             page[-1].revisions.append(commit)
