@@ -14,7 +14,7 @@ from .errors import UsageError, ValidationFailed
 from .gitinfo import SourceRevision, source_revision
 from .history import check_revision
 from .history.changelog import Corpora
-from .history.gitrepo import GitSources
+from .history.gitrepo import GitSources, GitUnavailable
 from .history.versions import timeline
 from .render.history_pages import SiteHistory
 from .render.engine import plan_pages
@@ -88,6 +88,8 @@ def site_history(root: Path, rev: str, revision: SourceRevision) -> SiteHistory:
             if not sources.has_commits:
                 return SiteHistory(None, None, "No version has been committed yet.")
             shallow = sources.shallow
+    except GitUnavailable:
+        return SiteHistory(None, None, "git was not available when this site was built, so there is no version history.")
     except UsageError:
         return SiteHistory(None, None, "The sources are not in a git repository, so there is no version history.")
     line = timeline(root, rev, as_of=as_of_date(revision))

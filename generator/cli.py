@@ -7,6 +7,7 @@ input. No traceback reaches the user for an expected failure.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import os
 import sys
@@ -142,6 +143,11 @@ def preview(root: Path, port: int, host: str) -> None:
     import time
 
     from .preview import Preview
+
+    if not root.is_dir():
+        click.echo(f"policy preview: {root} is not a folder; pass --root the folder holding policy/ and exceptions/",
+                   err=True)
+        sys.exit(EXIT_USAGE)
 
     def report(p: Preview) -> None:
         if p.errors or p.failure:
@@ -380,6 +386,20 @@ def new_exception_cmd(exception_id: str, root: Path) -> None:
     click.echo(f"wrote {os.path.normpath(path)}: replace each TODO, then run 'policy check'")
 
 
+_OS_HINTS = {errno.ENOSPC: "the disk is full: free some space and run the command again",
+             errno.EFBIG: "a file grew past the size this system allows (a full disk or a file size limit)",
+             errno.EROFS: "that place is on a read-only file system: choose another --out",
+             errno.EACCES: "permission denied: choose a folder you may write to, or fix its permissions",
+             errno.ENOTDIR: "a file stands where a folder is needed"}
+
+
+def _os_error(exc: OSError) -> str:
+    """An operating-system failure in words: what failed, where, and what to do."""
+    where = f"{exc.filename}: " if exc.filename else ""
+    hint = _OS_HINTS.get(exc.errno or 0)
+    return f"{where}{exc.strerror or exc}" + (f"; {hint}" if hint else "")
+
+
 def _run(action, root: Path = Path(".")):
     """Call the library; turn its typed errors into messages and exit codes."""
     try:
@@ -398,5 +418,5 @@ def _run(action, root: Path = Path(".")):
         click.echo(f"policy: the installation is broken: {exc}", err=True)
         sys.exit(EXIT_USAGE)
     except OSError as exc:
-        click.echo(f"policy: cannot read {exc.filename or ''}: {exc.strerror or exc}", err=True)
+        click.echo(f"policy: {_os_error(exc)}", err=True)
         sys.exit(EXIT_USAGE)

@@ -12,7 +12,7 @@ from ..facts import DATE as _DATE
 from ..model import Corpus
 from ..validate import CheckResult, check_files, check_root
 from .diff import diff_corpora
-from .gitrepo import GitSources
+from .gitrepo import GitSources, GitUnavailable
 
 WORKTREE = "worktree"
 
@@ -75,6 +75,8 @@ def published_id_problems(root: Path, current: Corpus, against: str) -> tuple[li
     Returns the problems and a note (empty when the check ran)."""
     try:
         sources = GitSources(root)
+    except GitUnavailable:
+        return [], "git is not available: the check that published rule ids are kept was skipped"
     except UsageError:
         return [], "not a git repository: the check that published rule ids are kept was skipped"
     with sources:

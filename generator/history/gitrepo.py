@@ -47,12 +47,25 @@ class CommitInfo:
 _ZERO = "0" * 40
 
 
+class GitUnavailable(UsageError):
+    """The git command is not installed or not on PATH (GitPython needs it)."""
+
+
+def import_git():
+    """GitPython, or GitUnavailable with what to do: GitPython refuses to import without git."""
+    try:
+        import git
+    except ImportError:
+        raise GitUnavailable("the git command is not installed or not on PATH, so the history of the sources "
+                             "cannot be read: install git, or set GIT_PYTHON_GIT_EXECUTABLE to it") from None
+    return git
+
+
 class GitSources:
     """The git repository holding a policy root."""
 
     def __init__(self, root: Path):
-        import git
-
+        git = import_git()
         self.root = Path(root).resolve()
         try:
             self.repo = git.Repo(self.root, search_parent_directories=True)
@@ -87,7 +100,7 @@ class GitSources:
 
     def resolve(self, rev: str) -> str:
         """The full commit sha of ``rev`` (a sha, branch, tag, HEAD~2...). Raises UsageError."""
-        import git
+        git = import_git()
 
         if not self.has_commits:
             raise UsageError("the repository has no commits yet; commit the sources first")
