@@ -124,3 +124,37 @@ def test_concurrent_decisions_agree_with_sequential(bundles):
     for t in threads:
         t.join()
     assert errors == []
+
+
+def test_repeated_requests_are_remembered_per_bundle_and_day(bundles, monkeypatch):
+    from generator.runtime import decide as module
+
+    bundle, _ = bundles["example"]
+    fresh = type(bundle)(bundle.data, bundle.files)
+    request = {"use": "surveillance.intelligence-analysis", "at": "2025-01-01", "model": "claude-3-haiku",
+               "customer": {"type": "government", "exceptions": ["government-foreign-intelligence"],
+                            "attestations": ["legal-authority", "vetted-agency"]}}
+    first = [fresh.decide(dict(request)) for _ in range(64)]  # one miss in 32 is remembered
+    assert len(fresh._memo) == 1 and fresh.decide(dict(request)) is fresh.decide(dict(request))  # a lookup
+    assert all(d == first[0] for d in first) and first[0].allowed
+    with pytest.raises(TypeError):
+        first[0].reasons[0]["code"] = "forged"  # shared decisions cannot be changed
+    assert first[0].to_dict()["reasons"] == [{"code": "exception", "exception": "government-foreign-intelligence"}]
+    # a request without 'at' means today: remembered for today only
+    today = {"use": "d.scheduled"}
+    other, _ = bundles["decide"]
+    dated = type(other)(other.data, other.files)
+    monkeypatch.setattr(module, "_clock", lambda: 86400 * 20000.5)  # 2024-10-04
+    for _ in range(64):
+        before = dated.decide(dict(today))
+    monkeypatch.setattr(module, "_clock", lambda: 86400 * 19000.5)  # 2022-01-08: before d.scheduled
+    monkeypatch.setattr(dated, "_today_utc", lambda: "2022-01-08")
+    after = dated.decide(dict(today))
+    assert before.reasons[0]["code"] == "no-exception" and after.reasons[0]["code"] == "not-in-force"
+    # bounded
+    monkeypatch.setattr(module, "MEMO_SIZE", 8)
+    for n in range(2000):
+        fresh.decide({"use": "weapons.design", "at": f"20{n % 100:02d}-01-01", "extra": n})
+    assert len(fresh._memo) <= 8
+    # not JSON-encodable as given: decided, never remembered, never raises
+    assert fresh.decide({"use": {1, 2}}).reasons[0]["code"] == "invalid-request"

@@ -26,8 +26,14 @@ class SiteInfo:
     settings: Settings
     revision: SourceRevision
     version: dt.date | None
-    documents: tuple[tuple[str, str], ...]  # (id, title) in order, for navigation
+    documents: tuple[tuple[str, str], ...]  # (id, title) in order, for navigation; () past NAV_LIMIT
     exceptions_title: str
+
+
+# Up to this many documents, every page's navigation lists them all; beyond it the navigation
+# links to the list of policies (the home page) and names the current document only, so that a
+# page's size and cost never grow with the number of documents on the site.
+NAV_LIMIT = 8
 
 
 class Links:
@@ -173,5 +179,5 @@ def matrix_view(corpus: Corpus, published: tuple[ExceptionView, ...]) -> MatrixV
 
 
 def site_info(corpus: Corpus, settings: Settings, revision: SourceRevision) -> SiteInfo:
-    return SiteInfo(settings, revision, corpus.version,
-                    tuple((d.id, d.title) for d in corpus.documents), settings.exceptions_title)
+    documents = tuple((d.id, d.title) for d in corpus.documents) if len(corpus.documents) <= NAV_LIMIT else ()
+    return SiteInfo(settings, revision, corpus.version, documents, settings.exceptions_title)

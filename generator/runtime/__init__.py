@@ -19,7 +19,7 @@ from __future__ import annotations
 from ..bundle.errors import BundleError, BundleNotFound, KeyFileError, PackagingError
 from ..bundle.verify import load_public_key
 from .client import BundleClient
-from .decide import Bundle, Decision
+from .decide import Bundle, Decision, Reason
 from .decisionlog import DecisionLog, JsonLinesSink
 
 __all__ = ["Bundle", "BundleClient", "BundleError", "BundleNotFound", "Decision", "DecisionLog", "JsonLinesSink",

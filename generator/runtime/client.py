@@ -30,10 +30,10 @@ from typing import Any
 
 from ..bundle.errors import BundleError
 from ..bundle.verify import load_public_key
-from .decide import Bundle, Decision
+from .decide import Bundle, Decision, Reason
 from .decisionlog import DecisionLog
 
-_NO_BUNDLE = ({"code": "no-bundle"},)
+_NO_BUNDLE = (Reason(code="no-bundle"),)
 
 
 def _now() -> str:

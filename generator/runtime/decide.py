@@ -16,10 +16,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from dataclasses import dataclass
+
+import orjson
+from dataclasses import dataclass, fields
 from functools import cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from ..bundle import SCHEMA_VERSION
 from ..bundle.archive import read_archive, read_bundle
@@ -29,12 +31,38 @@ from ..bundle.verify import SIGNATURES, PublicKey, load_public_key, verify
 from ..facts import in_force, valid_date
 from ..resources import read_resource
 
-__all__ = ["Bundle", "BundleError", "Decision"]
+__all__ = ["Bundle", "BundleError", "Decision", "Reason"]
+
+_encode = orjson.dumps
+_clock = time.time
+
+
+def _all_text(items: list[Any]) -> bool:
+    """Every item is a string (str.join refuses anything else; faster than a loop)."""
+    try:
+        "".join(items)
+    except TypeError:
+        return False
+    return True
 
 
 
-Reason = dict[str, str]  # {"code": ..., "exception": ..., "detail": ...}
+class Reason(dict[str, str]):
+    """One reason of a decision: {"code": ..., "exception": ..., "detail": ...}. Read-only, so
+    decisions can be shared between threads and requests (the memo does); a plain dict in JSON
+    and in comparisons."""
+
+    __slots__ = ()
+
+    def _read_only(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("a decision's reasons are read-only; copy one with dict(reason)")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = __ior__ = _read_only
+
+
 _EMPTY: tuple[str, ...] = ()
+MEMO_SIZE = 10_000  # decisions remembered per bundle (the memo is emptied when it is full)
+_SAMPLE = 31  # remember one miss in _SAMPLE + 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +86,28 @@ class Decision:
                 "exception": self.exception, "purposes": list(self.purposes),
                 "obligations": list(self.obligations), "reasons": [dict(r) for r in self.reasons],
                 "revision": self.revision, "version": self.version}
+
+
+def _decision_factory() -> Callable[..., Decision]:
+    """Decision(...) without the frozen dataclass's ten object.__setattr__ calls: the slots are
+    filled through their descriptors (about twice as fast; the object is the same frozen,
+    comparable dataclass, which orjson encodes as an object)."""
+    new = object.__new__
+    setters = [getattr(Decision, f.name).__set__ for f in fields(Decision)]
+    s0, s1, s2, s3, s4, s5, s6, s7, s8, s9 = setters
+
+    def make(allowed: bool, use: str | None, rule: str | None, effect: str | None, exception: str | None,
+             purposes: tuple[str, ...], obligations: tuple[str, ...], reasons: tuple[Reason, ...],
+             revision: str, version: str | None) -> Decision:
+        d = new(Decision)
+        s0(d, allowed), s1(d, use), s2(d, rule), s3(d, effect), s4(d, exception)
+        s5(d, purposes), s6(d, obligations), s7(d, reasons), s8(d, revision), s9(d, version)
+        return d
+
+    return make
+
+
+_make = _decision_factory()
 
 
 @cache
@@ -89,7 +139,7 @@ class _Rule:
                 "no-exception": (False, _EMPTY, _NO_EXCEPTION),
             }
             allowed, obligations, reasons = options[kind]
-            made = Decision(allowed, self.id, self.id, self.effect, None, _EMPTY, obligations, reasons,
+            made = _make(allowed, self.id, self.id, self.effect, None, _EMPTY, obligations, reasons,
                             bundle.revision, self.version)
             self.fixed[kind] = made
         return made
@@ -109,10 +159,10 @@ class _Exception:
                                                     for rule_id, purposes in e["permits"].items()}
 
 
-_NOT_IN_FORCE: tuple[Reason, ...] = ({"code": "not-in-force"},)
-_REQUIREMENT: tuple[Reason, ...] = ({"code": "requirement"},)
-_NO_EXCEPTION: tuple[Reason, ...] = ({"code": "no-exception"},)
-_UNKNOWN_RULE: tuple[Reason, ...] = ({"code": "unknown-rule"},)
+_NOT_IN_FORCE: tuple[Reason, ...] = (Reason(code="not-in-force"),)
+_REQUIREMENT: tuple[Reason, ...] = (Reason(code="requirement"),)
+_NO_EXCEPTION: tuple[Reason, ...] = (Reason(code="no-exception"),)
+_UNKNOWN_RULE: tuple[Reason, ...] = (Reason(code="unknown-rule"),)
 
 
 class Bundle:
@@ -143,6 +193,10 @@ class Bundle:
         self._exceptions: dict[str, _Exception] = {exc_id: _Exception(exc_id, e)
                                                     for exc_id, e in data["exceptions"].items()}
         self._today = (-1, "")
+        self._memo: dict[bytes, Decision] = {}
+        self._memo_today: dict[bytes, Decision] = {}
+        self._memo_day = -1
+        self._misses = 0
         self._dates: dict[str, bool] = {}
 
     # ---- loading ----------------------------------------------------------------------------
@@ -220,11 +274,39 @@ class Bundle:
 
     def _invalid(self, request: Any, detail: str) -> Decision:
         use = request.get("use") if isinstance(request, dict) else None
-        return Decision(False, use if isinstance(use, str) else None, None, None, None, _EMPTY, _EMPTY,
-                        ({"code": "invalid-request", "detail": detail},), self.revision, self.version)
+        return _make(False, use if isinstance(use, str) else None, None, None, None, _EMPTY, _EMPTY,
+                        (Reason(code="invalid-request", detail=detail),), self.revision, self.version)
 
     def decide(self, request: Any) -> Decision:
-        """Decide one request (DESIGN §5). Never raises for a bad request: it denies."""
+        """Decide one request (DESIGN §5). Never raises for a bad request: it denies.
+
+        Real traffic repeats a few request shapes, so decisions are remembered per bundle, keyed
+        by the request's JSON encoding (bounded to MEMO_SIZE, emptied at midnight UTC because a
+        request without 'at' means today, and gone with the bundle when a client swaps in a new
+        one): a repeated request costs an encoding and a dictionary lookup. Decisions are
+        immutable, so sharing them is safe."""
+        try:
+            key = _encode(request)
+        except (TypeError, ValueError):  # not JSON-encodable as it is: decided, not remembered
+            return self._decide(request)
+        if type(request) is dict and request.get("at") is None:  # "today": remembered for today only
+            day = int(_clock() // 86400)
+            if day != self._memo_day:
+                self._memo_today, self._memo_day = {}, day
+            memo = self._memo_today
+        else:
+            memo = self._memo
+        decision = memo.get(key)
+        if decision is None:
+            decision = self._decide(request)
+            self._misses += 1
+            if not self._misses & _SAMPLE:  # remember one miss in 32: a shape that repeats is soon
+                if len(memo) >= MEMO_SIZE:  # remembered; a stream of all-different requests
+                    memo.clear()            # does not fill memory (and the collector) in vain
+                memo[key] = decision
+        return decision
+
+    def _decide(self, request: Any) -> Decision:
         if type(request) is not dict:
             return self._invalid(request, "the request must be a JSON object")
         use = request.get("use")
@@ -239,10 +321,10 @@ class Bundle:
         if ctype is not None and type(ctype) is not str:
             return self._invalid(request, "'customer.type' must be text")
         listed = customer.get("exceptions")
-        if listed is not None and (type(listed) is not list or any(type(x) is not str for x in listed)):
+        if listed is not None and (type(listed) is not list or not _all_text(listed)):
             return self._invalid(request, "'customer.exceptions' must be a list of exception ids")
         attested = customer.get("attestations")
-        if attested is not None and (type(attested) is not list or any(type(x) is not str for x in attested)):
+        if attested is not None and (type(attested) is not list or not _all_text(attested)):
             return self._invalid(request, "'customer.attestations' must be a list of attestation ids")
         model = request.get("model")
         if model is not None and type(model) is not str:
@@ -255,7 +337,7 @@ class Bundle:
 
         rule = self._rules.get(use)
         if rule is None:
-            return Decision(False, use, None, None, None, _EMPTY, _EMPTY, _UNKNOWN_RULE, self.revision, self.version)
+            return _make(False, use, None, None, None, _EMPTY, _EMPTY, _UNKNOWN_RULE, self.revision, self.version)
         if not in_force(rule.effective, rule.retired, at):
             return rule.fixed.get("not-in-force") or rule.decision("not-in-force", self)
         if rule.effect == "require":
@@ -267,30 +349,30 @@ class Bundle:
         for exc_id in sorted(set(listed)):
             exc = self._exceptions.get(exc_id)
             if exc is None:
-                reasons.append({"code": "exception-unknown", "exception": exc_id})
+                reasons.append(Reason(code="exception-unknown", exception=exc_id))
                 continue
             purposes = exc.permits.get(use)
             if purposes is None:
-                reasons.append({"code": "exception-not-permitting", "exception": exc_id})
+                reasons.append(Reason(code="exception-not-permitting", exception=exc_id))
             elif not exc.active:
-                reasons.append({"code": "exception-not-active", "exception": exc_id})
+                reasons.append(Reason(code="exception-not-active", exception=exc_id))
             elif not in_force(exc.effective, exc.expires, at):
-                reasons.append({"code": "exception-not-in-force", "exception": exc_id})
+                reasons.append(Reason(code="exception-not-in-force", exception=exc_id))
             elif ctype not in exc.types:
-                reasons.append({"code": "customer-type", "exception": exc_id})
+                reasons.append(Reason(code="customer-type", exception=exc_id))
             elif exc.attestations and (missing := [a for a in exc.attestations if not attested or a not in attested]):
-                reasons.append({"code": "missing-attestation", "exception": exc_id, "detail": ", ".join(missing)})
+                reasons.append(Reason(code="missing-attestation", exception=exc_id, detail=", ".join(missing)))
             elif model not in self._models:
-                reasons.append({"code": "unknown-model", "exception": exc_id})
+                reasons.append(Reason(code="unknown-model", exception=exc_id))
             elif self._models[model] > exc.max_asl:
-                reasons.append({"code": "model-above-asl-cap", "exception": exc_id,
-                                "detail": f"model {model} is at ASL {self._models[model]}; "
-                                          f"the exception covers ASL {exc.max_asl} and below"})
+                reasons.append(Reason(code="model-above-asl-cap", exception=exc_id,
+                                      detail=f"model {model} is at ASL {self._models[model]}; "
+                                             f"the exception covers ASL {exc.max_asl} and below"))
             else:
-                reasons.append({"code": "exception", "exception": exc_id})
-                return Decision(True, use, use, "prohibit", exc_id, purposes, _EMPTY, tuple(reasons),
+                reasons.append(Reason(code="exception", exception=exc_id))
+                return _make(True, use, use, "prohibit", exc_id, purposes, _EMPTY, tuple(reasons),
                                 self.revision, rule.version)
-        return Decision(False, use, use, "prohibit", None, _EMPTY, _EMPTY, tuple(reasons),
+        return _make(False, use, use, "prohibit", None, _EMPTY, _EMPTY, tuple(reasons),
                         self.revision, rule.version)
 
     def decide_json(self, request: Any) -> dict[str, Any]:
