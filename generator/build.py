@@ -19,7 +19,7 @@ from .history.versions import timeline
 from .render.history_pages import SiteHistory
 from .render.engine import plan_pages
 from .render.site import WriteStats, check_output_folder, write_site
-from .validate import check_root
+from .validate import check_root, check_root_cached
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +47,8 @@ def build(root: Path, out: Path, *, today: dt.date | None = None,
         signing = Signing(key, algorithm, key_id)
     check_output_folder(out, root)
     if rev is None:
-        result = check_root(root, today=today, cache=sources)
+        result = check_root(root, today=today, cache=sources) if sources is not None else \
+            check_root_cached(root, today=today)
     else:
         result = check_revision(root, rev, today=today, cache=sources)
     if result.errors or result.corpus is None:

@@ -78,9 +78,9 @@ def main() -> None:
 def check(root: Path, strict: bool, fmt: str, today: dt.date | None, against: str) -> None:
     """Validate the policy sources and report every problem with its file, line and column."""
     from .history import published_id_problems
-    from .validate import CheckResult, check_root
+    from .validate import CheckResult, check_root_cached
 
-    result = _run(lambda: check_root(root, today=today))
+    result = _run(lambda: check_root_cached(root, today=today))
     note = ""
     if result.corpus is not None:
         problems, note = _run(lambda: published_id_problems(root, result.corpus, against))
@@ -305,7 +305,7 @@ def history(root: Path, fmt: str, rev: str) -> None:
         tags = f" [{', '.join(entry.tags)}]" if entry.tags else ""
         click.echo(f"{c.date.isoformat()}  {c.short}  {c.author}: {c.subject}{tags}")
         if entry.invalid is not None:
-            click.echo(f"    not a published state: the sources here do not validate; first error:")
+            click.echo("    not a published state: the sources here do not validate; first error:")
             click.echo(f"    {entry.invalid}")
             continue
         if entry.changes:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import __version__
+from ..cachedir import ENV_CACHE_DIR, cache_folder  # noqa: F401  (re-exported)
 from ..load import KIND_DOCUMENT, KIND_EXCEPTION, KIND_MODELS, RawFile
 from ..load.files import kind_of
 from ..model import Corpus
@@ -74,22 +75,6 @@ class Timeline:
 
     def newest_first(self) -> list[Entry]:
         return list(reversed(self.entries))
-
-
-ENV_CACHE_DIR = "POLICY_CACHE_DIR"
-
-
-def cache_folder(git_dir: Path) -> Path:
-    """Where the history cache of a repository lives: .git/policy-cache, or, when
-    $POLICY_CACHE_DIR is set, a folder of its own under it (tests use this to keep the
-    developer's own repository untouched)."""
-    base = os.environ.get(ENV_CACHE_DIR)
-    if base:
-        import hashlib
-
-        key = hashlib.sha256(str(Path(git_dir).resolve()).encode()).hexdigest()[:16]
-        return Path(base) / key
-    return git_dir / "policy-cache"
 
 
 class _Cache:

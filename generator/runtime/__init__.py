@@ -23,4 +23,4 @@ from .decide import Bundle, Decision, Reason
 from .decisionlog import DecisionLog, JsonLinesSink
 
 __all__ = ["Bundle", "BundleClient", "BundleError", "BundleNotFound", "Decision", "DecisionLog", "JsonLinesSink",
-           "KeyFileError", "PackagingError", "load_public_key"]
+           "KeyFileError", "PackagingError", "Reason", "load_public_key"]

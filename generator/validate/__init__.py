@@ -55,6 +55,19 @@ def check_root(root: Path, *, today: dt.date | None = None, cache: dict | None =
     return check_files(files, problems, today=today, cache=cache)
 
 
+def check_root_cached(root: Path, *, today: dt.date | None = None) -> CheckResult:
+    """check_root, with the per-file stages kept between commands (validate/stagecache.py): only
+    files whose bytes changed are parsed and checked again; the cross-file checks always run."""
+    from . import stagecache
+
+    stages = stagecache.load(Path(root))
+    before = set(stages)
+    result = check_root(root, today=today, cache=stages)
+    if set(stages) != before:
+        stagecache.save(Path(root), stages)
+    return result
+
+
 def _load(raw: RawFile) -> tuple[list[Diagnostic], object | None]:
     """Parse, check against the schema and build the model object of one file (None when it
     does not load or breaks its schema), with what was found on the way."""

@@ -1,0 +1,64 @@
+"""The per-file stage cache between commands: same results as checking from scratch, only
+changed files checked again, never trusted when damaged."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from conftest import REPO
+from generator.validate import check_root, check_root_cached, stagecache
+
+sys.path.insert(0, str(REPO / "benchmarks"))
+from corpus import generate  # noqa: E402
+
+
+@pytest.fixture
+def corpus_root(tmp_path):
+    root = tmp_path / "corpus"
+    generate(root, documents=6, rules=120, exceptions=12, varied=True)
+    return root
+
+
+def test_cached_results_equal_a_check_from_scratch(corpus_root, monkeypatch):
+    stagecache._check_layout()
+    cold = check_root_cached(corpus_root)
+    assert stagecache.load(corpus_root)  # written
+    calls = []
+    import generator.validate as validate
+
+    real = validate._file_stage
+    monkeypatch.setattr(validate, "_file_stage", lambda raw: calls.append(raw.path) or real(raw))
+    warm = check_root_cached(corpus_root)
+    assert calls == []  # nothing parsed again
+    assert warm.corpus == cold.corpus and warm.diagnostics == cold.diagnostics
+    assert warm.corpus == check_root(corpus_root).corpus
+    doc = corpus_root / "policy" / "doc-001.yaml"
+    doc.write_text(doc.read_text().replace("title: Part 1 of document 1", "title: Part one of document 1"))
+    calls.clear()
+    edited = check_root_cached(corpus_root)
+    assert calls == ["policy/doc-001.yaml"]  # only the edited file
+    assert edited.corpus == check_root(corpus_root).corpus
+    # errors found in a cached stage keep their positions
+    doc.write_text(doc.read_text().replace("effect: prohibit", "effect: forbid", 1))
+    first = check_root_cached(corpus_root).errors
+    assert first and first == check_root_cached(corpus_root).errors == check_root(corpus_root).errors
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "tampered", "other version"])
+def test_a_damaged_stage_cache_is_ignored(corpus_root, damage):
+    check_root_cached(corpus_root)
+    path = stagecache.cache_location(corpus_root) / stagecache.NAME
+    raw = path.read_bytes()
+    head, _, body = raw.partition(b"\n")
+    if damage == "garbage":
+        path.write_bytes(b"\xff\x00garbage")
+    elif damage == "truncated":
+        path.write_bytes(raw[: len(raw) // 2])
+    elif damage == "tampered":
+        path.write_bytes(head + b"\n" + body.replace(b"Part 1", b"Part X"))
+    else:
+        path.write_bytes(head.replace(b'"tool":"', b'"tool":"9.') + b"\n" + body)
+    assert stagecache.load(corpus_root) == {}
+    assert check_root_cached(corpus_root).corpus == check_root(corpus_root).corpus
