@@ -6,6 +6,9 @@ objects (a past revision) instead of the working tree.
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,7 +78,10 @@ def read_tree(root: Path) -> tuple[list[RawFile], list[Diagnostic]]:
         base = root / folder
         if not base.is_dir():
             continue
-        for entry in sorted(base.iterdir()):
+        inside = base.resolve().is_relative_to(real_root)  # the folder itself is not a link out
+        with os.scandir(base) as scan:
+            entries = sorted(scan, key=lambda e: e.name)
+        for entry in entries:
             rel = f"{folder}/{entry.name}"
             if entry.name.endswith(".yml"):
                 problems.append(Diagnostic(rel, 0, 0, "source files must end in .yaml, not .yml; "
@@ -85,7 +91,11 @@ def read_tree(root: Path) -> tuple[list[RawFile], list[Diagnostic]]:
             if kind is None:
                 continue
             try:
-                files.append(RawFile(rel, kind, _read(entry, rel, real_root)))
+                if inside and not entry.is_symlink():
+                    data = _read_plain(Path(entry.path), rel)  # no link to follow: no resolve() needed
+                else:
+                    data = _read(Path(entry.path), rel, real_root)
+                files.append(RawFile(rel, kind, data))
             except SourceError as exc:
                 problems.append(exc.diagnostic)
     if not any(f.kind == KIND_DOCUMENT for f in files) and not problems:
@@ -95,6 +105,27 @@ def read_tree(root: Path) -> tuple[list[RawFile], list[Diagnostic]]:
         problems.append(Diagnostic(MODELS_FILE, 0, 0,
                                    "missing: list the models and their AI Safety Levels in policy/models.yaml"))
     return files, problems
+
+
+def _read_plain(path: Path, rel: str) -> bytes:
+    """A file that is not a link, in a folder inside the root: opened without following links."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  # became a link meanwhile
+            raise SourceError(rel, 0, 0, "this file is a link; copy the file in instead of linking to it") from None
+        raise
+    with os.fdopen(fd, "rb") as fh:
+        info = os.fstat(fh.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise SourceError(rel, 0, 0, "not a regular file; a source must be a YAML text file")
+        if info.st_size > MAX_FILE_BYTES:
+            raise SourceError(rel, 0, 0, f"file is too large ({info.st_size:,} bytes; the limit is "
+                                         f"{MAX_FILE_BYTES:,}); split it into several documents")
+        data = fh.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:  # grew while we looked
+        raise SourceError(rel, 0, 0, f"file is too large (over {MAX_FILE_BYTES:,} bytes); split it")
+    return data
 
 
 def _read(entry: Path, rel: str, real_root: Path) -> bytes:

@@ -68,10 +68,13 @@ def write_site(pages: Iterable[Page], out: Path, memory: dict[str, tuple[str, by
     rendered = reused = 0
     rendered_paths: list[str] = []
     fingerprints: dict[str, str] = {}
+    made = {tmp}
     try:
         for page in pages:
             target = tmp / page.path
-            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.parent not in made:  # one mkdir per folder, not per page
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made.add(target.parent)
             fingerprints[page.path] = page.fingerprint
             if previous.get(page.path) == page.fingerprint and _link_or_copy(out / page.path, target):
                 reused += 1

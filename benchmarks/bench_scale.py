@@ -1,0 +1,188 @@
+"""Does the build grow with the work, not its square? `policy build` against anchors, on one corpus.
+
+    python benchmarks/bench_scale.py [--sizes 100,1000,5000] [--rounds 3]
+
+For each size N: a generated policy of N documents of 10 rules each and N exceptions
+(benchmarks/corpus.py). The same content, as the Markdown pages `policy build` writes (one per
+document, plus the exceptions page), is given to:
+
+  policy   `policy build` as a command, from scratch (empty --out, no cache)
+  lean     a lean loop: markdown-it-py renders each page, Jinja2 puts it in a minimal layout
+  mkdocs   `mkdocs build` (pip install mkdocs), default theme       (skipped when missing)
+  hugo     `hugo` from Debian's package (apt-get install hugo)       (skipped when missing)
+
+and, for `policy` only, a rebuild as a separate command after editing one rule of one document
+(the per-file check stages and the unchanged pages of the previous build are reused).
+
+Rounds are interleaved (policy, lean, mkdocs, hugo, then again), and the table gives medians of
+wall time, peak RSS (from the child's own rusage, os.wait4) and the output's size. Bars (issue 12):
+at 5,000 documents policy <= 2x lean and <= 3x Hugo, site within 3x of lean's; time from 1,000
+to 5,000 documents at most linear (<= 5x + 10%); MkDocs >= 2x slower at 1,000; rebuild >= 5x
+faster than a full build at 1,000.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from corpus import generate  # noqa: E402
+
+LEAN = r'''
+import sys
+from pathlib import Path
+import jinja2
+from markdown_it import MarkdownIt
+
+src, out = Path(sys.argv[1]), Path(sys.argv[2])
+md = MarkdownIt("commonmark").enable("table")
+layout = jinja2.Environment(autoescape=True).from_string(
+    "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{{ title }}</title></head>"
+    "<body><nav><a href=\"{{ root }}index.html\">All policies</a></nav><main>{{ body | safe }}</main></body></html>")
+out.mkdir(parents=True)
+for page in sorted(src.glob("*.md")):
+    text = page.read_text(encoding="utf-8")
+    title = text.splitlines()[0].lstrip("# ") if text else page.stem
+    folder = out / page.stem
+    folder.mkdir()
+    (folder / "index.html").write_text(layout.render(title=title, body=md.render(text), root="../"), encoding="utf-8")
+'''
+
+
+def run_measured(cmd: list[str], cwd: Path | None = None) -> tuple[float, int]:
+    """Wall time and peak RSS (bytes) of one child process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    took = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed: {proc.stderr.read().decode()[-2000:] if proc.stderr else ''}")
+    return took, usage.ru_maxrss * 1024
+
+
+def size_of(folder: Path) -> int:
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+
+
+def export_markdown(site: Path, dest: Path) -> Path:
+    """The Markdown pages `policy build` wrote (documents and exceptions), for the anchors."""
+    dest.mkdir(parents=True)
+    for page in site.glob("*.md"):
+        shutil.copyfile(page, dest / page.name)
+    return dest
+
+
+def mkdocs_project(pages: Path, dest: Path) -> Path:
+    (dest / "docs").mkdir(parents=True)
+    for page in pages.glob("*.md"):
+        shutil.copyfile(page, dest / "docs" / page.name)
+    (dest / "docs" / "index.md").write_text("# Policies\n", encoding="utf-8")
+    (dest / "mkdocs.yml").write_text("site_name: Policies\nuse_directory_urls: true\n", encoding="utf-8")
+    return dest
+
+
+def hugo_project(pages: Path, dest: Path) -> Path:
+    (dest / "content").mkdir(parents=True)
+    (dest / "layouts" / "_default").mkdir(parents=True)
+    layout = ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{{ .Title }}</title></head>"
+              "<body><nav><a href=\"/\">All policies</a></nav><main>{{ .Content }}</main></body></html>")
+    (dest / "layouts" / "_default" / "single.html").write_text(layout, encoding="utf-8")
+    (dest / "layouts" / "_default" / "list.html").write_text(layout, encoding="utf-8")
+    (dest / "layouts" / "index.html").write_text(layout, encoding="utf-8")
+    for page in pages.glob("*.md"):
+        text = page.read_text(encoding="utf-8")
+        title = text.splitlines()[0].lstrip("# ").replace('"', "'") if text else page.stem
+        (dest / "content" / page.name).write_text(f'---\ntitle: "{title}"\n---\n{text}', encoding="utf-8")
+    (dest / "hugo.toml").write_text('baseURL = "https://policies.example.com/"\ntitle = "Policies"\n'
+                                    'disableKinds = ["taxonomy", "term", "RSS", "sitemap"]\n', encoding="utf-8")
+    return dest
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="100,1000,5000")
+    ap.add_argument("--rounds", type=int, default=3)
+    args = ap.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    have_mkdocs = shutil.which("mkdocs") is not None
+    have_hugo = shutil.which("hugo") is not None
+    work = Path(tempfile.mkdtemp(prefix="policy-bench-scale-"))
+    env_cache = work / "cache"
+    os.environ["POLICY_CACHE_DIR"] = str(env_cache)
+    results: dict[tuple[int, str], list[tuple[float, int, int]]] = {}
+    try:
+        for n in sizes:
+            root = work / f"corpus-{n}"
+            generate(root, documents=n, rules=10 * n, exceptions=n)
+            first = work / f"first-{n}"
+            subprocess.run([sys.executable, "-m", "generator", "build", "--root", str(root), "--out", str(first)],
+                           check=True, capture_output=True)
+            pages = export_markdown(first, work / f"md-{n}")
+            mk = mkdocs_project(pages, work / f"mkdocs-{n}") if have_mkdocs else None
+            hu = hugo_project(pages, work / f"hugo-{n}") if have_hugo else None
+            for _ in range(args.rounds):
+                jobs = [("policy", lambda o: [sys.executable, "-m", "generator", "build", "--root", str(root),
+                                              "--out", str(o)], None),
+                        ("lean", lambda o: [sys.executable, "-c", LEAN, str(pages), str(o)], None)]
+                if mk is not None:
+                    jobs.append(("mkdocs", lambda o: ["mkdocs", "build", "-q", "-d", str(o)], mk))
+                if hu is not None:
+                    jobs.append(("hugo", lambda o: ["hugo", "--quiet", "-d", str(o)], hu))
+                for name, make, cwd in jobs:
+                    out = work / f"out-{name}-{n}"
+                    shutil.rmtree(out, ignore_errors=True)
+                    shutil.rmtree(env_cache, ignore_errors=True)  # "from scratch": no stage cache either
+                    took, rss = run_measured(make(out), cwd)
+                    results.setdefault((n, name), []).append((took, rss, size_of(out)))
+                # the rebuild as a separate command, after a one-rule edit (stage cache and site warm)
+                out = work / f"out-policy-{n}"
+                doc = root / "policy" / "doc-002.yaml"
+                text = doc.read_text()
+                edited = (text.replace("title: Part 1 of document 2", "title: Part one of document 2")
+                          if "title: Part 1 of document 2" in text else
+                          text.replace("title: Part one of document 2", "title: Part 1 of document 2"))
+                doc.write_text(edited)
+                took, rss = run_measured([sys.executable, "-m", "generator", "build", "--root", str(root),
+                                          "--out", str(out)])
+                results.setdefault((n, "rebuild"), []).append((took, rss, size_of(out)))
+            shutil.rmtree(first)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    def med(n: int, name: str, i: int) -> float:
+        return statistics.median(r[i] for r in results[(n, name)])
+
+    print(f"{'documents':>9} {'tool':8} {'time s':>8} {'peak RSS MB':>12} {'output MB':>10} {'KB/page':>8}")
+    for (n, name) in results:
+        pages = 2 * n + 8 if name in ("policy", "rebuild") else n + 1
+        print(f"{n:>9,} {name:8} {med(n, name, 0):8.2f} {med(n, name, 1) / 1e6:12.0f} {med(n, name, 2) / 1e6:10.1f} "
+              f"{med(n, name, 2) / 1e3 / pages:8.1f}")
+    print()
+    for n in sizes:
+        policy = med(n, "policy", 0)
+        line = [f"{n:,} documents: policy {policy:.2f} s; lean {med(n, 'lean', 0):.2f} s "
+                f"({policy / med(n, 'lean', 0):.1f}x)"]
+        if (n, "hugo") in results:
+            line.append(f"hugo {med(n, 'hugo', 0):.2f} s ({policy / med(n, 'hugo', 0):.1f}x)")
+        if (n, "mkdocs") in results:
+            line.append(f"mkdocs {med(n, 'mkdocs', 0):.2f} s (policy {med(n, 'mkdocs', 0) / policy:.1f}x faster)")
+        line.append(f"site {med(n, 'policy', 2) / med(n, 'lean', 2):.1f}x lean's")
+        line.append(f"rebuild {med(n, 'rebuild', 0):.2f} s ({policy / med(n, 'rebuild', 0):.1f}x faster)")
+        print("; ".join(line))
+    if 1000 in sizes and 5000 in sizes:
+        growth = med(5000, "policy", 0) / med(1000, "policy", 0)
+        print(f"growth 1,000 -> 5,000 documents: {growth:.1f}x (linear: 5.0x)")
+
+
+if __name__ == "__main__":
+    main()
