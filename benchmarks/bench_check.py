@@ -14,6 +14,7 @@ The bar (issue 2): check / floor <= 3.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -71,13 +72,23 @@ def main() -> None:
         policy = shutil.which("policy") or str(Path(sys.executable).parent / "policy")
         t_floor_cmd = best(lambda: subprocess.run([sys.executable, "-c", FLOOR, str(work)], check=True),
                            args.repeat)
-        t_check_cmd = best(lambda: subprocess.run([policy, "check", "--root", str(work)], check=True,
-                                                  stdout=subprocess.DEVNULL), args.repeat)
+        cache = work.parent / f"{work.name}-cache"
+        env = dict(os.environ, POLICY_CACHE_DIR=str(cache))
+
+        def check_cmd(cold: bool) -> None:
+            if cold:  # `policy check` keeps per-file stages between runs: measure it without them
+                shutil.rmtree(cache, ignore_errors=True)
+            subprocess.run([policy, "check", "--root", str(work)], check=True, stdout=subprocess.DEVNULL, env=env)
+
+        t_check_cmd = best(lambda: check_cmd(True), args.repeat)
+        check_cmd(False)
+        t_check_warm = best(lambda: check_cmd(False), args.repeat)
         print(f"{'measure':<12}{'seconds':>10}")
         print(f"{'floor':<12}{t_floor:>10.3f}   yaml.load(CSafeLoader), in process")
         print(f"{'check':<12}{t_check:>10.3f}   check_root, in process")
         print(f"{'floor-cmd':<12}{t_floor_cmd:>10.3f}   python -c <floor loop>")
-        print(f"{'check-cmd':<12}{t_check_cmd:>10.3f}   policy check --root CORPUS")
+        print(f"{'check-cmd':<12}{t_check_cmd:>10.3f}   policy check --root CORPUS, cold (no stage cache)")
+        print(f"{'check-warm':<12}{t_check_warm:>10.3f}   policy check --root CORPUS, unchanged files from the stage cache")
         ratio, ratio_cmd = t_check / t_floor, t_check_cmd / t_floor_cmd
         print(f"ratio check/floor: {ratio:.2f} in process, {ratio_cmd:.2f} as commands (bar: <= 3.00) "
               f"{'PASS' if max(ratio, ratio_cmd) <= 3 else 'FAIL'}")

@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -124,13 +125,23 @@ def main() -> None:
               f"{min(warm) * 1000:.0f} ms warm (bar: < 200 ms) {'PASS' if min(colds) < 0.2 else 'FAIL'}")
 
         requests = list(random_requests(bundle.data, args.decisions, seed=1))
-        decide = bundle.decide
-        start = time.perf_counter()
-        for request in requests:
-            decide(request)
-        python_rate = len(requests) / (time.perf_counter() - start)
-        print(f"python: {len(requests):,} decisions, {python_rate:,.0f} per second "
+        repeated = [requests[i % 100] for i in range(len(requests))]  # real traffic: a few shapes
+        rates: dict[str, list[float]] = {"all-distinct": [], "100 distinct": []}
+        for _ in range(3):  # interleaved rounds, a fresh bundle (empty memo) each time; medians
+            for name, stream in (("all-distinct", requests), ("100 distinct", repeated)):
+                fresh = Bundle(bundle.data, bundle.files)
+                decide = fresh.decide
+                start = time.perf_counter()
+                for request in stream:
+                    decide(request)
+                rates[name].append(len(stream) / (time.perf_counter() - start))
+        python_rate = statistics.median(rates["all-distinct"])
+        repeated_rate = statistics.median(rates["100 distinct"])
+        print(f"python, all-distinct requests: {len(requests):,} decisions, {python_rate:,.0f} per second "
               f"(bar: >= 300,000) {'PASS' if python_rate >= 300_000 else 'FAIL'}")
+        print(f"python, 100 distinct requests repeated: {repeated_rate:,.0f} per second "
+              f"(bar: >= 1,000,000) {'PASS' if repeated_rate >= 1_000_000 else 'FAIL'}")
+        decide = bundle.decide
 
         sample = requests[: args.engine_decisions]
         encoded = [json.dumps(r) for r in sample]

@@ -9,7 +9,12 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Iterable
 
-from .runtime.events import parse
+from .errors import PolicyError
+from .runtime.events import parse_or_reason
+
+
+class NotALog(PolicyError):
+    """An input of `policy report` holds no decision event (exit 1)."""
 
 
 def _counter():
@@ -23,13 +28,19 @@ def summarize(paths: Iterable[Path], since: str | None = None) -> dict:
                                             "denied_by_reason": defaultdict(int)})
     total = skipped = 0
     first = last = None
+    skipped_by_reason: dict[str, int] = defaultdict(int)
     for path in paths:
+        events_here = 0
         with open(path, "rb") as fh:
             for line in fh:
-                event = parse(line)
+                if not line.strip():
+                    continue
+                event, why = parse_or_reason(line)
                 if event is None:
                     skipped += 1
+                    skipped_by_reason[why] += 1
                     continue
+                events_here += 1
                 stamp = event.timestamp
                 if since is not None and stamp[:10] < since:
                     continue
@@ -52,8 +63,12 @@ def summarize(paths: Iterable[Path], since: str | None = None) -> dict:
                         exc["by_customer_type"][ctype]["allowed" if granted else "denied"] += 1
                         if not granted:
                             exc["denied_by_reason"][code] += 1
+        if not events_here:
+            raise NotALog(f"{path}: no decision event in it (its lines are not the JSON events a "
+                          f"DecisionLog writes); pass the decision log files")
     return {
-        "format": 1, "decisions": total, "skipped_lines": skipped, "since": since,
+        "format": 1, "decisions": total, "skipped_lines": skipped,
+        "skipped_by_reason": dict(sorted(skipped_by_reason.items())), "since": since,
         "period": {"first": first, "last": last},
         "rules": _plain(rules), "exceptions": _plain(exceptions),
     }
@@ -80,7 +95,8 @@ def to_markdown(report: dict) -> str:
              + (f" (since {report['since']})" if report["since"] else "") + "."]
     if report["skipped_lines"]:
         n = report["skipped_lines"]
-        lines.append(f"{n:,} line{' was' if n == 1 else 's were'} not a decision event and skipped.")
+        why = ", ".join(f"{reason}: {count:,}" for reason, count in report["skipped_by_reason"].items())
+        lines.append(f"{n:,} line{' was' if n == 1 else 's were'} not a decision event and skipped ({why}).")
     lines += ["", "## Exceptions", ""]
     if report["exceptions"]:
         lines += ["| exception | allowed | denied | by customer type (allowed / denied) | denied, by reason |",

@@ -244,3 +244,66 @@ def _swap_while_deciding(server, bundles, rev):
         t.join()
     assert errors == [] and swaps == 100, client.status()
     assert seen == {rev["a"], rev["b"]}
+
+
+def test_a_public_key_is_required_unless_unsigned_is_asked_for_by_name(server, bundles):
+    with pytest.raises(ValueError, match="needs public_key"):
+        BundleClient(server.url)
+    server.serve(bundles["a"])
+    client = BundleClient(server.url, min_delay=0, max_delay=0, insecure_allow_unsigned=True)
+    assert client.poll() and client.status()["active_revision"] == bundles["revisions"]["a"]
+
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    seen: list = []
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        type(self).seen.append({k.lower(): v for k, v in self.headers.items()})
+        if self.path.startswith("/hop"):
+            self.send_response(302)
+            self.send_header("Location", self.server.redirect_to)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        body = self.server.body
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def _recorder(host: str, body: bytes, redirect_to: str = ""):
+    httpd = http.server.ThreadingHTTPServer((host, 0), _Recorder)
+    httpd.body, httpd.redirect_to = body, redirect_to
+    threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    return httpd
+
+
+@pytest.mark.parametrize("same_host", [False, True], ids=["other-host", "same-host"])
+def test_credentials_never_follow_a_redirect_to_another_host(bundles, same_host):
+    """Issue 13: a bearer token reached the host a redirect pointed to."""
+    _Recorder.seen = []
+    target = _recorder("127.0.0.1", bundles["a"])
+    port = target.server_address[1]
+    # 127.0.0.1 and localhost are different hosts to a client, though the same machine
+    destination = f"http://{'127.0.0.1' if same_host else 'localhost'}:{port}/bundle.tar.gz"
+    hop = _recorder("127.0.0.1", b"", redirect_to=destination)
+    try:
+        client = BundleClient(f"http://127.0.0.1:{hop.server_address[1]}/hop", public_key=bundles["public"],
+                              min_delay=0, max_delay=0, headers={"Authorization": "Bearer s3cret",
+                                                                 "Cookie": "session=1", "X-Trace": "kept"})
+        assert client.poll(), client.status()
+        first, second = _Recorder.seen
+        assert first["authorization"] == "Bearer s3cret"
+        assert second["x-trace"] == "kept"
+        if same_host:
+            assert second["authorization"] == "Bearer s3cret"
+        else:
+            assert "authorization" not in second and "cookie" not in second
+    finally:
+        for httpd in (target, hop):
+            httpd.shutdown()
+            httpd.server_close()

@@ -183,3 +183,49 @@ def test_report_per_exception_and_rule(bundle, tmp_path, cli):
     later = json.loads(cli(["report", str(path), "--format", "json", "--since", "2999-01-01"]).output)
     assert later["decisions"] == 0
     assert cli(["report", str(tmp_path / "missing.jsonl")]).exit_code == 2
+
+
+def test_decision_ids_stay_unique_when_the_writer_process_is_killed(bundle, tmp_path):
+    """Issue 13: a restarted writer drew the same id prefix and a fresh counter, so ids repeated."""
+    import os
+    import signal
+
+    path = tmp_path / "decisions.jsonl"
+    log = DecisionLog(JsonLinesSink(path), flush_interval=0.01, batch_size=10)
+    for _ in range(50):
+        log.record(REQUESTS[0], bundle.decide(REQUESTS[0]))
+    assert log.flush()
+    os.kill(log.status()["writer_pid"], signal.SIGKILL)
+    for _ in range(50):
+        log.record(REQUESTS[1], bundle.decide(REQUESTS[1]))
+    log.flush()
+    log.close()
+    ids = [json.loads(line)["decision_id"] for line in path.read_text().splitlines()]
+    assert len(ids) >= 50 and len(set(ids)) == len(ids)
+
+
+@pytest.mark.parametrize("content", [b"just some text\nmore text\n", bytes(range(256)) * 20,
+                                     b'{"schema_version": 1, "rules": {}}\n', b"\x1f\x8b\x08\x00gzip-ish"],
+                         ids=["text", "random-bytes", "data-json", "tarball-ish"])
+def test_report_refuses_an_input_with_no_event(tmp_path, cli, content):
+    path = tmp_path / "not-a-log.jsonl"
+    path.write_bytes(content)
+    result = cli(["report", str(path)])
+    assert result.exit_code == 1 and "no decision event" in result.output and str(path) in result.output
+
+
+def test_report_counts_malformed_events_by_reason_without_a_traceback(tmp_path, cli):
+    good = {"timestamp": "2025-01-15T10:00:00.000000Z", "result": {"allowed": False, "rule": "weapons.design",
+                                                                  "reasons": [{"code": "no-exception"}]}}
+    lines = [json.dumps(good),
+             json.dumps({"timestamp": 5, "result": {"allowed": True}}),
+             json.dumps({**good, "result": {"allowed": False, "reasons": ["no-exception", 7]}}),
+             json.dumps({"timestamp": "2025-01-15T10:00:00Z", "result": {"allowed": "yes"}}),
+             "[1, 2]", '{"decision_id": "cut-in-the-midd']
+    (tmp_path / "log.jsonl").write_text("\n".join(lines) + "\n")
+    result = cli(["report", str(tmp_path / "log.jsonl"), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["decisions"] == 2 and report["skipped_lines"] == 4
+    assert report["skipped_by_reason"] == {"no timestamp as text": 1, "not JSON": 1, "not a JSON object": 1,
+                                           "result.allowed is not true or false": 1}

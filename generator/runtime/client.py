@@ -24,6 +24,7 @@ import random
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -40,13 +41,51 @@ def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
+# Headers that carry credentials: never sent to another host than the one they were given for.
+CREDENTIAL_HEADERS = ("authorization", "proxy-authorization", "cookie")
+
+
+class _SameHostRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows redirects as urllib does, but drops credentials when the host name changes (as
+    Go's HTTP client, and so OPA's, does) or the scheme goes from https to http: a bearer token
+    for the bundle server must never reach wherever the server redirects to."""
+
+    def redirect_request(self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any,
+                         newurl: str) -> urllib.request.Request | None:
+        new = super().redirect_request(req, fp, code, msg, headers, newurl)
+        (old_scheme, old_host), (new_scheme, new_host) = _origin_of(req.full_url), _origin_of(newurl)
+        if new is not None and (new_host != old_host or (old_scheme == "https" and new_scheme != "https")):
+            for name in list(new.headers):
+                if name.lower() in CREDENTIAL_HEADERS:
+                    del new.headers[name]
+            for name in list(new.unredirected_hdrs):
+                if name.lower() in CREDENTIAL_HEADERS:
+                    del new.unredirected_hdrs[name]
+        return new
+
+
+def _origin_of(url: str) -> tuple[str, str]:
+    parts = urllib.parse.urlsplit(url)
+    return parts.scheme.lower(), (parts.hostname or "").lower()
+
+
+_OPENER = urllib.request.build_opener(_SameHostRedirects)
+
+
 class BundleClient:
     def __init__(self, url: str, public_key: str | Path | None = None, cache_dir: str | Path | None = None,
                  min_delay: float = 60.0, max_delay: float = 120.0, timeout: float = 10.0,
                  max_bytes: int = 64 * 1024 * 1024, allow_rollback: bool = False,
-                 headers: dict[str, str] | None = None, decision_log: DecisionLog | None = None):
+                 headers: dict[str, str] | None = None, decision_log: DecisionLog | None = None,
+                 insecure_allow_unsigned: bool = False):
+        """``public_key`` is required: every bundle must carry a signature that verifies with it.
+        Only ``insecure_allow_unsigned=True`` (a name that says what it does) accepts bundles
+        without a key, for local development."""
         if min_delay < 0 or max_delay < min_delay:
             raise ValueError("need 0 <= min_delay <= max_delay")
+        if public_key is None and not insecure_allow_unsigned:
+            raise ValueError("BundleClient needs public_key (the PEM file 'policy keygen' wrote) so that only "
+                             "signed bundles are used; pass insecure_allow_unsigned=True to accept unsigned ones")
         self.url = url
         self.key = load_public_key(Path(public_key)) if public_key is not None else None
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
@@ -128,7 +167,7 @@ class BundleClient:
             headers["If-None-Match"] = self._etag
         request = urllib.request.Request(self.url, headers=headers)
         try:
-            response = urllib.request.urlopen(request, timeout=self.timeout)
+            response = _OPENER.open(request, timeout=self.timeout)
         except urllib.error.HTTPError as exc:
             if exc.code == 304:
                 return False

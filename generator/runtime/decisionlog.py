@@ -207,7 +207,9 @@ class DecisionLog:
 
     def _start_writer(self) -> subprocess.Popen[bytes]:
         assert self._lines is not None  # only a JsonLinesSink has a writer process
-        config = dict(self._lines.config(), mask=self.mask, labels=self.labels, prefix=self.events.prefix)
+        # no id prefix is handed over: each writer process draws its own at random, so a writer
+        # that is restarted (or a second process logging to the same file) never repeats an id
+        config = dict(self._lines.config(), mask=self.mask, labels=self.labels)
         process = subprocess.Popen([sys.executable, "-m", "generator.runtime.logwriter", json.dumps(config)],
                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
         self._process = process

@@ -127,16 +127,25 @@ class Event:
 
 def parse(line: bytes) -> Event | None:
     """One line of a decision log as an Event, or None when it is not an event (a line cut by a
-    crash, or anything else)."""
+    crash, or anything else; ``why_not`` says which)."""
+    return parse_or_reason(line)[0]
+
+
+def parse_or_reason(line: bytes) -> tuple[Event | None, str]:
+    """(the Event, "") or (None, why the line is not an event)."""
     try:
         event = orjson.loads(line)
-    except orjson.JSONDecodeError:
-        return None
+    except (orjson.JSONDecodeError, RecursionError):
+        return None, "not JSON"
     if not isinstance(event, dict):
-        return None
+        return None, "not a JSON object"
     stamp, result = event.get("timestamp"), event.get("result")
-    if not isinstance(stamp, str) or not isinstance(result, dict) or not isinstance(result.get("allowed"), bool):
-        return None
+    if not isinstance(stamp, str) or len(stamp) < 10:
+        return None, "no timestamp as text"
+    if not isinstance(result, dict):
+        return None, "no result object"
+    if not isinstance(result.get("allowed"), bool):
+        return None, "result.allowed is not true or false"
     request = event.get("input")
     customer = request.get("customer") if isinstance(request, dict) else None
     ctype = customer.get("type") if isinstance(customer, dict) else None
@@ -144,4 +153,4 @@ def parse(line: bytes) -> Event | None:
     reasons = result.get("reasons")
     return Event(stamp, result["allowed"], rule if isinstance(rule, str) else None,
                  ctype if isinstance(ctype, str) else None,
-                 tuple(r for r in reasons if isinstance(r, dict)) if isinstance(reasons, list) else ())
+                 tuple(r for r in reasons if isinstance(r, dict)) if isinstance(reasons, list) else ()), ""

@@ -63,7 +63,6 @@ def main(argv: list[str]) -> int:
     config = json.loads(argv[1])
     sink = JsonLinesSink(config["path"], config["max_bytes"], config["backups"], config["fsync"])
     events = Events(config["mask"], config["labels"])
-    events.prefix = config["prefix"]
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     while True:
         header = _read(stdin, _FRAME.size)
