@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 from dataclasses import dataclass
 from functools import cache
 from typing import Callable
@@ -13,6 +12,7 @@ from xml.sax.saxutils import escape as xml_escape
 
 import jinja2
 import markupsafe
+import orjson
 
 from .. import __version__
 from ..config import Settings
@@ -51,10 +51,14 @@ def _resolve(context: dict) -> dict:
     return {k: (v() if isinstance(v, Lazy) else v) for k, v in context.items()}
 
 
+_DIGEST_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+
+
 def _digest(*parts: object) -> str:
+    """A page's fingerprint from what it shows (orjson: the same bytes for the same values)."""
     h = hashlib.sha256()
     for part in parts:
-        h.update(part if isinstance(part, bytes) else json.dumps(part, sort_keys=True, default=str).encode())
+        h.update(part if isinstance(part, bytes) else orjson.dumps(part, default=str, option=_DIGEST_OPTIONS))
         h.update(b"\0")
     return h.hexdigest()
 
