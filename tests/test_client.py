@@ -49,6 +49,18 @@ class Server:
                     self.send_header("ETag", etag)
                     self.end_headers()
                     return
+                if mode == "drip":  # a byte every 0.2 s: each read is quick, the whole never ends in time
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    for byte in body[:40]:
+                        try:
+                            self.wfile.write(bytes([byte]))
+                            self.wfile.flush()
+                        except OSError:
+                            return
+                        time.sleep(0.2)
+                    return
                 if mode == "truncate":
                     self.send_response(200)
                     self.send_header("Content-Length", str(len(body)))
@@ -307,3 +319,15 @@ def test_credentials_never_follow_a_redirect_to_another_host(bundles, same_host)
         for httpd in (target, hop):
             httpd.shutdown()
             httpd.server_close()
+
+
+def test_the_timeout_bounds_the_whole_poll_not_each_read(server, bundles):
+    """Issue 13: a server dripping a byte every 0.3 s held a 1 s-timeout poll for 8 s."""
+    server.serve(bundles["a"], "drip")
+    client = BundleClient(server.url, public_key=bundles["public"], min_delay=0, max_delay=0, timeout=1.0)
+    start = time.monotonic()
+    assert client.poll() is False
+    took = time.monotonic() - start
+    status = client.status()
+    assert status["consecutive_failures"] == 1 and "did not finish within the timeout" in status["last_error"]["message"]
+    assert took < 4.0  # not a speed bar: without the deadline the poll lasts the whole drip (8 s)

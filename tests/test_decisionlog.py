@@ -229,3 +229,56 @@ def test_report_counts_malformed_events_by_reason_without_a_traceback(tmp_path, 
     assert report["decisions"] == 2 and report["skipped_lines"] == 4
     assert report["skipped_by_reason"] == {"no timestamp as text": 1, "not JSON": 1, "not a JSON object": 1,
                                            "result.allowed is not true or false": 1}
+
+
+def test_a_full_buffer_drops_the_oldest_events_as_opa_does(bundle):
+    """Issue 13: the newest events were dropped; OPA drops the oldest."""
+    release = threading.Event()
+    received: list = []
+
+    def slow(events):
+        release.wait(5)
+        received.extend(events)
+
+    log = DecisionLog(slow, buffer_size=10, flush_interval=3600, batch_size=1000)
+    decision = bundle.decide(REQUESTS[0])
+    for n in range(100):
+        log.record({"use": "weapons.design", "n": n}, decision)
+    assert log.status()["dropped"] == 90
+    release.set()
+    log.close()
+    assert [e["input"]["n"] for e in received] == list(range(90, 100))  # the newest ten were kept
+
+
+def test_events_carry_opas_automatic_labels_and_the_callers(bundle):
+    received: list = []
+    log = DecisionLog(received.extend, labels={"service": "billing"})
+    log.record(REQUESTS[4], bundle.decide(REQUESTS[4]))
+    log.close()
+    labels = received[0]["labels"]
+    uuid.UUID(labels["id"])
+    assert labels["version"].startswith("policy ") and labels["service"] == "billing"
+
+
+def test_a_torn_line_is_cut_when_the_log_is_opened(bundle, tmp_path):
+    path = tmp_path / "torn.jsonl"
+    path.write_bytes(b'{"decision_id": "whole"}\n{"decision_id": "cut-in-the-midd')
+    JsonLinesSink(path)  # opening is enough
+    assert path.read_bytes() == b'{"decision_id": "whole"}\n'
+
+
+@pytest.mark.parametrize("sink_kind", ["file", "callable"])
+def test_masks_reach_the_result_too(bundle, tmp_path, sink_kind):
+    """Issue 13: masks reached /input/ only; OPA can mask the result as well."""
+    masks = ["/result/purposes", "/input/customer/attestations"]
+    received: list = []
+    path = tmp_path / "d.jsonl"
+    log = DecisionLog(JsonLinesSink(path) if sink_kind == "file" else received.extend, mask=masks)
+    log.record(REQUESTS[0], bundle.decide(REQUESTS[0]))
+    log.close()
+    event = json.loads(path.read_text()) if sink_kind == "file" else received[0]
+    assert "purposes" not in event["result"] and event["result"]["allowed"] is True
+    assert event["erased"] == masks and event["bundles"]["usage_policy"]["revision"] == bundle.revision
+    assert "human trafficking" not in json.dumps(event)
+    with pytest.raises(ValueError, match="/input/ or /result/"):
+        DecisionLog(received.extend, mask=["/labels/x"])

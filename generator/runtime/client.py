@@ -64,6 +64,23 @@ class _SameHostRedirects(urllib.request.HTTPRedirectHandler):
         return new
 
 
+def _read_before(response: Any, limit: int, deadline: float, timeout: float) -> bytes:
+    """The body, read in pieces (each read returns what has arrived), up to ``limit`` bytes, and
+    given up once ``deadline`` has passed: a server that drips a byte at a time cannot hold a
+    poll longer than its timeout."""
+    chunks: list[bytes] = []
+    size = 0
+    while size < limit:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the download did not finish within the timeout of {timeout:g} s")
+        chunk = response.read1(min(65536, limit - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
 def _origin_of(url: str) -> tuple[str, str]:
     parts = urllib.parse.urlsplit(url)
     return parts.scheme.lower(), (parts.hostname or "").lower()
@@ -166,6 +183,7 @@ class BundleClient:
         if self._etag and self._bundle is not None:
             headers["If-None-Match"] = self._etag
         request = urllib.request.Request(self.url, headers=headers)
+        deadline = time.monotonic() + self.timeout  # for the whole poll, not for each read
         try:
             response = _OPENER.open(request, timeout=self.timeout)
         except urllib.error.HTTPError as exc:
@@ -176,7 +194,7 @@ class BundleClient:
             length = response.headers.get("Content-Length")
             if length is not None and length.isdigit() and int(length) > self.max_bytes:
                 raise BundleError(f"the server offers {int(length):,} bytes, over the limit of {self.max_bytes:,}")
-            data = response.read(self.max_bytes + 1)
+            data = _read_before(response, self.max_bytes + 1, deadline, self.timeout)
             if len(data) > self.max_bytes:
                 raise BundleError(f"the download is over the limit of {self.max_bytes:,} bytes")
             if length is not None and length.isdigit() and len(data) != int(length):
@@ -266,6 +284,8 @@ def _describe(exc: BaseException) -> str:
         return f"cannot reach the bundle server ({exc.reason})"
     if isinstance(exc, http.client.IncompleteRead):
         return "the download is truncated (the connection closed early)"
+    if isinstance(exc, TimeoutError) and str(exc).startswith("the download did not finish"):
+        return str(exc)
     if isinstance(exc, TimeoutError) or "timed out" in str(exc):
         return "the bundle server did not answer in time"
     if isinstance(exc, BundleError):

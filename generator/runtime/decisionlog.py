@@ -36,7 +36,11 @@ import time
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterable, Union
 
+import uuid
+
 import orjson
+
+from .. import __version__
 
 from .decide import Decision
 from .events import PATH, Events
@@ -58,6 +62,7 @@ class JsonLinesSink:
         self.path = Path(path)
         self.max_bytes, self.backups, self.fsync = max_bytes, backups, fsync
         self._file: BinaryIO | None = None
+        repair(self.path)  # a line cut by a crash goes now, when the log is opened
 
     def config(self) -> dict[str, Any]:
         return {"path": str(self.path.resolve()), "max_bytes": self.max_bytes, "backups": self.backups,
@@ -128,7 +133,9 @@ class DecisionLog:
         self._to_process = isinstance(sink, JsonLinesSink)
         self._lines: JsonLinesSink | None = sink if isinstance(sink, JsonLinesSink) else None
         self._events: EventSink | None = None if isinstance(sink, JsonLinesSink) else sink
-        self.mask, self.labels = list(mask), dict(labels or {})
+        self.mask = list(mask)
+        # OPA's automatic labels (the instance's id and the software's version), then the caller's
+        self.labels = {"id": str(uuid.uuid4()), "version": f"policy {__version__}", **dict(labels or {})}
         self.events = Events(self.mask, self.labels)  # validates the mask paths now
         self.buffer_size, self.flush_interval, self.batch_size = buffer_size, flush_interval, batch_size
         self._queue: collections.deque[Any] = collections.deque()
@@ -150,9 +157,15 @@ class DecisionLog:
         bytes rather than live objects, which the garbage collector would otherwise scan."""
         queue = self._queue
         waiting = len(queue)
-        if waiting >= self._limit:  # full, or closed (the limit is then 0)
+        if waiting >= self._limit:  # full: the oldest event goes, as OPA drops the oldest
             self.dropped += 1
-            return
+            if self._closed:  # closed (the limit is then 0): nothing is kept any more
+                return
+            try:
+                queue.popleft()
+            except IndexError:  # the background thread took the batch meanwhile
+                pass
+            waiting -= 1
         if self._to_process:
             try:
                 encoded = _dumps(request)

@@ -30,11 +30,13 @@ FIELDS = ("decision_id", "timestamp", "path", "bundles", "input", "result", "era
 JsonObject = dict[str, Any]
 
 
-def _pointer(path: str) -> list[str]:
+def _pointer(path: str) -> tuple[str, list[str]]:
+    """A mask path (a JSON pointer into the event): ("input" | "result", the keys below it)."""
     parts = [p.replace("~1", "/").replace("~0", "~") for p in path.strip("/").split("/")]
-    if not parts or parts[0] != "input" or len(parts) < 2:
-        raise ValueError(f"mask paths start with /input/, e.g. /input/customer/attestations (not {path!r})")
-    return parts[1:]
+    if not parts or parts[0] not in ("input", "result") or len(parts) < 2:
+        raise ValueError(f"mask paths start with /input/ or /result/, e.g. /input/customer/attestations "
+                         f"or /result/purposes (not {path!r})")
+    return parts[0], parts[1:]
 
 
 def _erase(value: Any, parts: list[str]) -> tuple[Any, bool]:
@@ -58,21 +60,27 @@ class Events:
     RFC 3339 timestamp with microseconds."""
 
     def __init__(self, mask: Iterable[str] = (), labels: dict[str, str] | None = None):
-        self.masks = [(m, _pointer(m)) for m in mask]
+        self.masks = [(m, *_pointer(m)) for m in mask]
+        self.input_masks = any(root == "input" for _, root, _ in self.masks)
+        self.result_masks = any(root == "result" for _, root, _ in self.masks)
         self.labels = dict(labels or {})
         h = os.urandom(10).hex()
         self.prefix = f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-"
         self.counter = itertools.count()
         self.second: tuple[int, str] = (-1, "")
 
-    def mask(self, request: Any) -> tuple[Any, list[str]]:
-        """The request without the masked fields, and the names of those it had."""
+    def mask(self, request: Any, result: Any = None) -> tuple[Any, Any, list[str]]:
+        """The request and the result without the masked fields (copies, only where something
+        is erased), and the names of the fields that were there, in the order of the masks."""
         erased = []
-        for name, parts in self.masks:
-            request, done = _erase(request, parts)
+        for name, root, parts in self.masks:
+            if root == "input":
+                request, done = _erase(request, parts)
+            else:
+                result, done = _erase(result, parts)
             if done:
                 erased.append(name)
-        return request, erased
+        return request, result, erased
 
     def next_id(self) -> str:
         return f"{self.prefix}{next(self.counter):012x}"
@@ -85,9 +93,9 @@ class Events:
 
     def event(self, ns: int, request: Any, result: JsonObject) -> JsonObject:
         """The event as a dict (for a callable sink)."""
-        request, erased = self.mask(request)
-        return as_dict(self.next_id(), self.stamp(ns), result.get("revision", ""), request, result, erased,
-                       self.labels)
+        revision = result.get("revision", "")
+        request, result, erased = self.mask(request, result)
+        return as_dict(self.next_id(), self.stamp(ns), revision, request, result, erased, self.labels)
 
 
 def as_dict(decision_id: str, timestamp: str, revision: Any, request: Any, result: JsonObject,

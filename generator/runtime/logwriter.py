@@ -36,7 +36,7 @@ def _read(stream: BinaryIO, n: int) -> bytes:
 def lines(payload: bytes, events: Events) -> list[bytes]:
     """Items are 'time_ns RS input-json RS result-json' separated by GS (0x1e, 0x1d: bytes
     JSON text never holds raw). The encoded parts are spliced, not decoded, except the input
-    when fields must be erased."""
+    or the result when masked fields must be erased from them."""
     prefix, counter, masks = events.prefix.encode(), events.counter, events.masks
     labels = orjson.dumps(events.labels) if events.labels else None
     out = []
@@ -47,13 +47,17 @@ def lines(payload: bytes, events: Events) -> list[bytes]:
         if second != last_second:
             stamp = time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(second)).encode()
             last_second = second
-        erased: list[str] = []
-        if masks:
-            value, erased = events.mask(orjson.loads(request))
-            if erased:
-                request = orjson.dumps(value)
         start = result.find(_REVISION) + len(_REVISION)
         revision = result[start:result.index(b'"', start + 1) + 1] if start >= len(_REVISION) else b'""'
+        erased: list[str] = []
+        if masks:  # decode only what a mask reaches into; the rest stays spliced bytes
+            value, outcome, erased = events.mask(orjson.loads(request) if events.input_masks else None,
+                                                 orjson.loads(result) if events.result_masks else None)
+            if erased:
+                if events.input_masks:
+                    request = orjson.dumps(value)
+                if events.result_masks:
+                    result = orjson.dumps(outcome)
         out.append(encode_line(b"%s%012x" % (prefix, next(counter)), b"%s%06dZ" % (stamp, rest // 1000),
                                revision, request, result, erased, labels))
     return out
