@@ -11,7 +11,7 @@ from .bundle.write import Signing
 from .bundle.sign import load_private_key
 from .config import Settings, load_settings, settings_from_text
 from .errors import UsageError, ValidationFailed
-from .gitinfo import SourceRevision, source_revision
+from .gitinfo import SourceRevision, first_parent_count, source_revision
 from .history import check_revision
 from .history.changelog import Corpora
 from .history.gitrepo import GitSources, GitUnavailable
@@ -68,8 +68,9 @@ def _at_revision(root: Path, rev: str) -> tuple[Settings, SourceRevision]:
         sha = sources.resolve(rev)
         _files, pyproject = sources.files_at(sha)
         when = sources.repo.commit(sha).committed_datetime.astimezone(dt.timezone.utc)
+        sequence = first_parent_count(sources.repo, sha)
     settings = settings_from_text(pyproject.decode("utf-8", "replace")) if pyproject is not None else Settings()
-    return settings, SourceRevision(sha, False, when.date(), when)
+    return settings, SourceRevision(sha, False, when.date(), when, sequence)
 
 
 def as_of_date(revision: SourceRevision) -> dt.date:

@@ -14,7 +14,8 @@ class SourceRevision:
     commit: str | None  # full sha of HEAD; None outside git or before the first commit
     dirty: bool  # the working tree's sources differ from HEAD
     committed: dt.date | None  # HEAD's commit date (UTC)
-    committed_at: dt.datetime | None = None  # HEAD's commit time (UTC): orders bundles against rollback
+    committed_at: dt.datetime | None = None  # HEAD's commit time (UTC)
+    sequence: int | None = None  # commits on HEAD's first-parent line: orders bundles against rollback
 
     @property
     def label(self) -> str:
@@ -48,4 +49,15 @@ def source_revision(root: Path) -> SourceRevision:
             return SourceRevision(None, True, None)
         dirty = bool(repo.git.status("--porcelain", "--untracked-files=all", "--", *paths).strip())
         when = dt.datetime.fromtimestamp(head.committed_date, dt.timezone.utc)
-        return SourceRevision(head.hexsha, dirty, when.date(), when)
+        return SourceRevision(head.hexsha, dirty, when.date(), when, first_parent_count(repo, head.hexsha))
+
+
+def first_parent_count(repo, sha: str) -> int | None:
+    """How many commits the first-parent line up to ``sha`` holds (1 for a root commit): grows
+    with every commit a branch takes, so it orders the bundles built from that branch."""
+    if Path(repo.git_dir, "shallow").exists():
+        return None  # a shallow clone cannot count its history: no sequence rather than a wrong one
+    try:
+        return int(repo.git.rev_list("--count", "--first-parent", sha))
+    except Exception:  # an odd repository: no sequence, and a client holding one refuses the bundle
+        return None

@@ -331,3 +331,45 @@ def test_the_timeout_bounds_the_whole_poll_not_each_read(server, bundles):
     status = client.status()
     assert status["consecutive_failures"] == 1 and "did not finish within the timeout" in status["last_error"]["message"]
     assert took < 4.0  # not a speed bar: without the deadline the poll lasts the whole drip (8 s)
+
+
+def test_rollback_protection_cannot_be_fooled_by_equal_times_or_missing_fields(tmp_path, server):
+    """Issue 13: two commits in one second, or a bundle built outside git, passed as newer."""
+    import datetime as dt
+    import shutil
+
+    generate_keypair(tmp_path / "key")
+    key = tmp_path / "key" / "private.pem"
+    repo = Repo(tmp_path / "repo")
+    repo.commit("First")
+    repo.when -= dt.timedelta(days=1)  # the next commit in the very same second
+    repo.edit("policy/main.yaml", "Designing weapons.", "Designing or building weapons.")
+    repo.commit("Second, same second")
+    built = {}
+    for name, rev in (("first", "HEAD~1"), ("second", "HEAD")):
+        build(repo.root, tmp_path / name, sign_key=key, rev=rev)
+        built[name] = (tmp_path / name / "bundle" / "bundle.tar.gz").read_bytes()
+    plain = tmp_path / "plain"
+    shutil.copytree(repo.root / "policy", plain / "policy")
+    shutil.copytree(repo.root / "exceptions", plain / "exceptions")
+    build(plain, tmp_path / "outside", sign_key=key)
+    built["outside git"] = (tmp_path / "outside" / "bundle" / "bundle.tar.gz").read_bytes()
+    repo.git.close()
+    first, second = Bundle.from_bytes(built["first"]), Bundle.from_bytes(built["second"])
+    assert first.commit_time == second.commit_time and (first.sequence, second.sequence) == (1, 2)
+    assert Bundle.from_bytes(built["outside git"]).sequence is None
+
+    client = BundleClient(server.url, public_key=tmp_path / "key" / "public.pem", min_delay=0, max_delay=0)
+    server.serve(built["second"])
+    assert client.poll()
+    for older in ("first", "outside git"):
+        server.serve(built[older])
+        assert client.poll() is False
+        assert client.status()["active_revision"] == second.revision
+        assert "refusing" in client.status()["last_error"]["message"]
+    # a client whose bundle has no sequence takes the first one that has (nothing to order by)
+    fresh = BundleClient(server.url, public_key=tmp_path / "key" / "public.pem", min_delay=0, max_delay=0)
+    server.serve(built["outside git"])
+    assert fresh.poll()
+    server.serve(built["first"])
+    assert fresh.poll() and fresh.status()["active_revision"] == first.revision

@@ -51,7 +51,8 @@ def manifest(revision: SourceRevision, version: str | None) -> bytes:
         "rego_version": 1,
         "metadata": {"policy_version": version, "schema_version": SCHEMA_VERSION,
                      "dirty": revision.dirty, "generator": f"policy {__version__}",
-                     "commit_time": revision.committed_at.isoformat() if revision.committed_at else None},
+                     "commit_time": revision.committed_at.isoformat() if revision.committed_at else None,
+                     "sequence": revision.sequence},
     })
 
 

@@ -215,11 +215,17 @@ class BundleClient:
             return True
         if bundle.revision == active.revision and bundle.data == active.data:
             return False
-        if not self.allow_rollback and bundle.commit_time and active.commit_time \
-                and bundle.commit_time < active.commit_time:
-            raise BundleError(f"refusing a rollback: the server's bundle (revision {bundle.revision[:12]}, "
-                              f"{bundle.commit_time}) is older than the active one (revision "
-                              f"{active.revision[:12]}, {active.commit_time})")
+        if self.allow_rollback or active.sequence is None:
+            return True  # nothing to order by (the active bundle has no sequence), or asked not to
+        new = bundle.sequence
+        if new is None:
+            raise BundleError(f"refusing a bundle without a sequence in its manifest (revision {bundle.revision[:12]}): "
+                              f"the active one has sequence {active.sequence}, so this one cannot be shown to be "
+                              f"newer (build it from a full clone of the repository, not a shallow one)")
+        if new < active.sequence or (new == active.sequence and bundle.revision != active.revision):
+            raise BundleError(f"refusing a rollback: the server's bundle (revision {bundle.revision[:12]}, sequence "
+                              f"{new}) is not newer than the active one (revision {active.revision[:12]}, "
+                              f"sequence {active.sequence})")
         return True
 
     def _activate(self, bundle: Bundle, source: str, etag: str | None) -> None:

@@ -247,6 +247,14 @@ class Bundle:
         return value if isinstance(value, dict) else {}
 
     @property
+    def sequence(self) -> int | None:
+        """The manifest's ``metadata.sequence``: how many commits the first-parent line of the
+        sources held when the bundle was built. Orders bundles (rollback protection)."""
+        metadata = self.manifest.get("metadata")
+        value = metadata.get("sequence") if isinstance(metadata, dict) else None
+        return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+    @property
     def commit_time(self) -> str | None:
         """The commit time of the sources (ISO, UTC) from the manifest: orders bundles."""
         metadata = self.manifest.get("metadata")
