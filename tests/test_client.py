@@ -373,3 +373,19 @@ def test_rollback_protection_cannot_be_fooled_by_equal_times_or_missing_fields(t
     assert fresh.poll()
     server.serve(built["first"])
     assert fresh.poll() and fresh.status()["active_revision"] == first.revision
+
+
+def test_the_bundles_age_survives_a_restart(server, bundles, tmp_path):
+    """Issue 13: age_seconds restarted at 0 when a service restarted from its cache."""
+    import json as json_module
+
+    first = client_for(server, bundles, cache_dir=tmp_path / "cache")
+    server.serve(bundles["a"])
+    assert first.poll()
+    meta = tmp_path / "cache" / "bundle.json"
+    fetched = json_module.loads(meta.read_text())["fetched"]
+    meta.write_text(json_module.dumps(dict(json_module.loads(meta.read_text()), fetched=fetched - 3600)))
+    restarted = client_for(server, bundles, cache_dir=tmp_path / "cache")
+    status = restarted.status()
+    assert status["source"] == "cache" and 3600 <= status["age_seconds"] < 3600 + 600
+    assert status["sequence"] == restarted.bundle.sequence

@@ -113,6 +113,7 @@ class BundleClient:
         self.decision_log = decision_log
         self._bundle: Bundle | None = None
         self._etag: str | None = None
+        self._fetched = 0.0  # when the active bundle was downloaded (epoch seconds)
         self._lock = threading.Lock()  # one poll at a time; decisions never take it
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -228,9 +229,12 @@ class BundleClient:
                               f"sequence {active.sequence})")
         return True
 
-    def _activate(self, bundle: Bundle, source: str, etag: str | None) -> None:
+    def _activate(self, bundle: Bundle, source: str, etag: str | None, fetched: float | None = None) -> None:
+        """``fetched``: when the bundle was downloaded (epoch seconds; now unless it comes from the
+        cache, which remembers it), so its age survives a restart."""
         self._bundle = bundle  # the swap: a single reference assignment
         self._etag = etag
+        self._fetched = fetched if fetched is not None else time.time()
         self._state.update(source=source, activated_at=_now(), activated_monotonic=time.monotonic(),
                            activations=self._state["activations"] + 1)
 
@@ -242,7 +246,8 @@ class BundleClient:
         try:
             self.cache_dir.mkdir(parents=True, exist_ok=True)
             for name, content in (("bundle.tar.gz", data),
-                                  ("bundle.json", json.dumps({"etag": etag, "url": self.url}).encode())):
+                                  ("bundle.json", json.dumps({"etag": etag, "url": self.url,
+                                                              "fetched": self._fetched}).encode())):
                 tmp = self.cache_dir / f".{name}.{os.getpid()}.tmp"
                 with open(tmp, "wb") as fh:
                     fh.write(content)
@@ -264,7 +269,9 @@ class BundleClient:
         except (BundleError, OSError, ValueError) as exc:
             self._state["last_error"] = {"time": _now(), "message": f"the cached bundle was refused: {_describe(exc)}"}
             return
-        self._activate(bundle, "cache", meta.get("etag") if meta.get("url") == self.url else None)
+        fetched = meta.get("fetched")
+        self._activate(bundle, "cache", meta.get("etag") if meta.get("url") == self.url else None,
+                       float(fetched) if isinstance(fetched, (int, float)) and not isinstance(fetched, bool) else None)
 
     # ---- health ----------------------------------------------------------------------------------
 
@@ -272,12 +279,14 @@ class BundleClient:
         """For health checks: what is active, where from, when it last worked, what failed."""
         bundle = self._bundle
         state = dict(self._state)
-        since = state.pop("activated_monotonic")
+        state.pop("activated_monotonic")
         return {
             "ready": bundle is not None,
             "active_revision": bundle.revision if bundle else None,
             "policy_version": bundle.version if bundle else None,
-            "age_seconds": round(time.monotonic() - since, 3) if since is not None else None,
+            # since the active bundle was downloaded, across restarts (the cache remembers when)
+            "age_seconds": round(max(0.0, time.time() - self._fetched), 3) if bundle is not None else None,
+            "sequence": bundle.sequence if bundle else None,
             "etag": self._etag,
             **state,
         }
