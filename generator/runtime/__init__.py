@@ -11,7 +11,8 @@ validation, pages, git history) or its libraries (Jinja2, GitPython, PyYAML, mar
 Its own dependencies: cryptography, PyJWT, jsonschema-rs, orjson (docs/bundle.md).
 
 Modules: decide (Bundle, Decision), client (BundleClient), decisionlog and logwriter (the
-decision log and its writer process), events (the decision event's one definition).
+decision log and its writer process), httpsink (decision logs to a collector, as OPA sends
+them), events (the decision event's one definition).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from ..bundle.verify import load_public_key
 from .client import BundleClient
 from .decide import Bundle, Decision, Reason
 from .decisionlog import DecisionLog, JsonLinesSink
+from .httpsink import HttpSink
 
-__all__ = ["Bundle", "BundleClient", "BundleError", "BundleNotFound", "Decision", "DecisionLog", "JsonLinesSink",
+__all__ = ["Bundle", "BundleClient", "BundleError", "BundleNotFound", "Decision", "DecisionLog", "HttpSink", "JsonLinesSink",
            "KeyFileError", "PackagingError", "Reason", "load_public_key"]

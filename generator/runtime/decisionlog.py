@@ -44,6 +44,7 @@ from .. import __version__
 
 from .decide import Decision
 from .events import PATH, Events
+from .httpsink import HttpSink
 
 __all__ = ["PATH", "DecisionLog", "Events", "JsonLinesSink", "repair"]
 _dumps = orjson.dumps
@@ -124,20 +125,22 @@ EventSink = Callable[[list[dict[str, Any]]], None]
 
 
 class DecisionLog:
-    def __init__(self, sink: Union[JsonLinesSink, EventSink], mask: Iterable[str] = (),
+    def __init__(self, sink: Union[JsonLinesSink, HttpSink, EventSink], mask: Iterable[str] = (),
                  labels: dict[str, str] | None = None, buffer_size: int = 100_000, flush_interval: float = 0.5,
                  batch_size: int = 1_000):
         """``sink``: a JsonLinesSink (written by a writer process), or a callable that receives
         lists of event dicts (called from a background thread)."""
         self.sink = sink
-        self._to_process = isinstance(sink, JsonLinesSink)
-        self._lines: JsonLinesSink | None = sink if isinstance(sink, JsonLinesSink) else None
-        self._events: EventSink | None = None if isinstance(sink, JsonLinesSink) else sink
+        self._to_process = isinstance(sink, (JsonLinesSink, HttpSink))
+        self._lines: JsonLinesSink | HttpSink | None = sink if isinstance(sink, (JsonLinesSink, HttpSink)) else None
+        self._events: EventSink | None = None if isinstance(sink, (JsonLinesSink, HttpSink)) else sink
+        self.sink_status: dict[str, Any] = {}  # what the writer process reports of an HttpSink
         self.mask = list(mask)
         # OPA's automatic labels (the instance's id and the software's version), then the caller's
         self.labels = {"id": str(uuid.uuid4()), "version": f"policy {__version__}", **dict(labels or {})}
         self.events = Events(self.mask, self.labels)  # validates the mask paths now
         self.buffer_size, self.flush_interval, self.batch_size = buffer_size, flush_interval, batch_size
+        self._close_timeout = 10.0
         self._queue: collections.deque[Any] = collections.deque()
         self._limit, self._ready = buffer_size, batch_size - 1
         self._wake = threading.Event()
@@ -219,10 +222,10 @@ class DecisionLog:
             raise RuntimeError(f"the log writer process stopped (exit code {process.poll()})") from None
 
     def _start_writer(self) -> subprocess.Popen[bytes]:
-        assert self._lines is not None  # only a JsonLinesSink has a writer process
+        assert self._lines is not None  # only a JsonLinesSink or an HttpSink has a writer process
         # no id prefix is handed over: each writer process draws its own at random, so a writer
         # that is restarted (or a second process logging to the same file) never repeats an id
-        config = dict(self._lines.config(), mask=self.mask, labels=self.labels)
+        config = dict(self._lines.config(), mask=self.mask, labels=self.labels, close_timeout=self._close_timeout)
         process = subprocess.Popen([sys.executable, "-m", "generator.runtime.logwriter", json.dumps(config)],
                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
         self._process = process
@@ -234,7 +237,12 @@ class DecisionLog:
     def _acks(self, process: subprocess.Popen[bytes]) -> None:
         assert process.stdout is not None  # started with stdout=PIPE
         for line in process.stdout:
-            if line.startswith(b"E "):
+            if line.startswith(b"S "):
+                try:
+                    self.sink_status = json.loads(line[2:])
+                except ValueError:
+                    pass
+            elif line.startswith(b"E "):
                 count, _, message = line[2:].decode("utf-8", "replace").partition(" ")
                 self.errors += int(count)
                 self.last_error = message.strip()
@@ -249,13 +257,14 @@ class DecisionLog:
         while time.monotonic() < deadline:
             self._wake.set()
             if not self._queue and not self._busy and (
-                    not isinstance(self.sink, JsonLinesSink) or self.written + self.errors >= self.sent):
+                    not self._to_process or self.written + self.errors >= self.sent):
                 return True
             time.sleep(0.002)
         return False
 
     def close(self, timeout: float = 10.0) -> None:
         self._closed = True
+        self._close_timeout = timeout
         self._limit = 0
         self._wake.set()
         self._thread.join(timeout)
@@ -267,7 +276,7 @@ class DecisionLog:
             except OSError:
                 pass
             try:
-                process.wait(timeout)
+                process.wait(timeout + 5)  # the writer's own last attempts (an HttpSink) take up to timeout
             except subprocess.TimeoutExpired:
                 process.kill()
             if self._reader is not None:
@@ -278,5 +287,5 @@ class DecisionLog:
 
     def status(self) -> dict[str, Any]:
         return {"buffered": len(self._queue), "sent": self.sent, "written": self.written, "dropped": self.dropped,
-                "sink_errors": self.errors, "last_error": self.last_error,
+                "sink_errors": self.errors, "last_error": self.last_error, "sink": dict(self.sink_status),
                 "writer_pid": self._process.pid if self._process else None}

@@ -9,14 +9,16 @@ when the service stops, even abruptly, what was handed over is still written."""
 from __future__ import annotations
 
 import json
+import select
 import sys
 import time
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import orjson
 
 from .decisionlog import _FRAME, JsonLinesSink
 from .events import Events, encode_line
+from .httpsink import HttpSink
 
 _REVISION = b'"revision":'
 
@@ -65,10 +67,30 @@ def lines(payload: bytes, events: Events) -> list[bytes]:
 
 def main(argv: list[str]) -> int:
     config = json.loads(argv[1])
-    sink = JsonLinesSink(config["path"], config["max_bytes"], config["backups"], config["fsync"])
+    http = config.get("kind") == "http"
+    sink: Any
+    if http:
+        sink = HttpSink(config["url"], config["headers"], config["timeout"], config["buffer_size"],
+                        config["batch_size"], config["min_delay"], config["max_delay"])
+    else:
+        sink = JsonLinesSink(config["path"], config["max_bytes"], config["backups"], config["fsync"])
     events = Events(config["mask"], config["labels"])
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+
+    def report() -> None:  # the HTTP sink's state, for DecisionLog.status()
+        if http:
+            stdout.write(b"S " + json.dumps({"uploaded": sink.uploaded, "dropped": sink.dropped,
+                                            "pending": sink.pending(), "failures": sink.failures,
+                                            "last_error": sink.last_error}).encode() + b"\n")
+
     while True:
+        if http and sink.due_in() is not None:  # events wait for a retry: wake for it
+            ready, _, _ = select.select([stdin], [], [], sink.due_in())
+            if not ready:
+                sink.upload()
+                report()
+                stdout.flush()
+                continue
         header = _read(stdin, _FRAME.size)
         if not header:
             break
@@ -81,8 +103,14 @@ def main(argv: list[str]) -> int:
             stdout.write(b"%d\n" % count)
         except Exception as exc:  # report, keep going: the next batch may succeed
             stdout.write(f"E {count} {type(exc).__name__}: {exc}\n".encode())
+        report()
         stdout.flush()
-    sink.close()
+    if http:  # the service is stopping: last attempts for what is still buffered
+        sink.close(time.monotonic() + float(config.get("close_timeout", 10.0)))
+        report()
+        stdout.flush()
+    else:
+        sink.close()
     return 0
 
 
