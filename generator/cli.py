@@ -359,15 +359,43 @@ def changelog(root: Path, check_only: bool) -> None:
 
 
 @main.command()
-@click.argument("logs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("logs", nargs=-1, required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--since", type=_Date(), default=None, help="Only decisions on or after this date (UTC).")
-@click.option("--format", "fmt", type=click.Choice(["markdown", "json"]), default="markdown", show_default=True)
-def report(logs: tuple[Path, ...], since: dt.date | None, fmt: str) -> None:
-    """Summarize decision logs per exception and per rule, for the review of each exception."""
-    from .report import summarize, to_json, to_markdown
+@click.option("--until", type=_Date(), default=None, help="Only decisions on or before this date (UTC).")
+@click.option("--exception", "exception_id", default=None, help="Only this exception in the exceptions part.")
+@click.option("--service", default=None, help="Only decisions logged with this 'service' label.")
+@click.option("--format", "fmt", type=click.Choice(["markdown", "json", "csv"]), default="markdown",
+              show_default=True)
+@click.option("--engine", type=click.Choice(["duckdb", "python"]), default="duckdb", show_default=True,
+              help="duckdb: the report as SQL in DuckDB (fast, gzip and rotated files too); python: line by line.")
+@click.option("--sql", "print_sql", is_flag=True, help="Print the report's SQL (to run on another engine) and stop.")
+def report(logs: tuple[Path, ...], since: dt.date | None, until: dt.date | None, exception_id: str | None,
+           service: str | None, fmt: str, engine: str, print_sql: bool) -> None:
+    """Summarize decision logs per exception, per rule and per day, for the review of each exception.
 
-    result = _run(lambda: summarize(logs, since.isoformat() if since else None))
-    click.echo(to_json(result) if fmt == "json" else to_markdown(result), nl=False)
+    \b
+    Examples:
+      policy report /var/log/usage-policy/decisions.jsonl* --since 2025-07-01
+      policy report logs/*.jsonl.gz --service analysis-api --format csv > report.csv
+      policy report --sql > report.sql
+    """
+    from .report import summarize, to_csv, to_json, to_markdown
+
+    if print_sql:
+        from .reportsql import sql_text
+
+        click.echo(sql_text(), nl=False)
+        return
+    if not logs:
+        raise click.UsageError("give the decision log files to report on (or --sql)")
+    day = (lambda d: d.isoformat() if d else None)
+    if engine == "duckdb":
+        from .reportsql import summarize_sql
+
+        result = _run(lambda: summarize_sql(logs, day(since), day(until), service, exception_id))
+    else:
+        result = _run(lambda: summarize(logs, day(since), day(until), service, exception_id))
+    click.echo({"json": to_json, "csv": to_csv}.get(fmt, to_markdown)(result), nl=False)
 
 
 @main.group()

@@ -5,9 +5,12 @@ lines that are not events (a line cut by a crash) are counted and skipped."""
 from __future__ import annotations
 
 import json
+import csv
+import gzip
+import io
 from collections import defaultdict
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 from .errors import PolicyError
 from .runtime.events import parse_or_reason
@@ -21,7 +24,17 @@ def _counter():
     return {"allowed": 0, "denied": 0}
 
 
-def summarize(paths: Iterable[Path], since: str | None = None) -> dict:
+def _open(path: Path) -> Any:
+    """A log file, gzip-compressed or not (rotated logs are often compressed)."""
+    with open(path, "rb") as fh:
+        magic = fh.read(2)
+    return gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")
+
+
+def summarize(paths: Iterable[Path], since: str | None = None, until: str | None = None,
+              service: str | None = None, exception: str | None = None) -> dict:
+    """The report, line by line in Python (`policy report --engine python`); reportsql.py gives
+    the same figures with DuckDB."""
     rules: dict = defaultdict(lambda: {"allowed": 0, "denied": 0, "by_customer_type": defaultdict(_counter),
                                        "by_reason": defaultdict(int)})
     exceptions: dict = defaultdict(lambda: {"allowed": 0, "denied": 0, "by_customer_type": defaultdict(_counter),
@@ -29,9 +42,10 @@ def summarize(paths: Iterable[Path], since: str | None = None) -> dict:
     total = skipped = 0
     first = last = None
     skipped_by_reason: dict[str, int] = defaultdict(int)
+    days: dict = defaultdict(_counter)
     for path in paths:
         events_here = 0
-        with open(path, "rb") as fh:
+        with _open(path) as fh:
             for line in fh:
                 if not line.strip():
                     continue
@@ -42,12 +56,14 @@ def summarize(paths: Iterable[Path], since: str | None = None) -> dict:
                     continue
                 events_here += 1
                 stamp = event.timestamp
-                if since is not None and stamp[:10] < since:
+                if (since is not None and stamp[:10] < since) or (until is not None and stamp[:10] > until) \
+                        or (service is not None and event.service != service):
                     continue
                 total += 1
                 first = stamp if first is None or stamp < first else first
                 last = stamp if last is None or stamp > last else last
                 outcome = "allowed" if event.allowed else "denied"
+                days[stamp[:10]][outcome] += 1
                 ctype = event.customer_type if event.customer_type is not None else "(none)"
                 entry = rules[event.rule or "(unknown rule)"]
                 entry[outcome] += 1
@@ -56,7 +72,7 @@ def summarize(paths: Iterable[Path], since: str | None = None) -> dict:
                     code = reason.get("code") if isinstance(reason.get("code"), str) else "?"
                     entry["by_reason"][code] += 1
                     exc_id = reason.get("exception")
-                    if isinstance(exc_id, str) and exc_id:
+                    if isinstance(exc_id, str) and exc_id and (exception is None or exc_id == exception):
                         exc = exceptions[exc_id]
                         granted = code == "exception"
                         exc["allowed" if granted else "denied"] += 1
@@ -68,9 +84,10 @@ def summarize(paths: Iterable[Path], since: str | None = None) -> dict:
                           f"DecisionLog writes); pass the decision log files")
     return {
         "format": 1, "decisions": total, "skipped_lines": skipped,
-        "skipped_by_reason": dict(sorted(skipped_by_reason.items())), "since": since,
+        "skipped_by_reason": dict(sorted(skipped_by_reason.items())), "since": since, "until": until,
         "period": {"first": first, "last": last},
         "rules": _plain(rules), "exceptions": _plain(exceptions),
+        "days": _plain(days),
     }
 
 
@@ -113,4 +130,29 @@ def to_markdown(report: dict) -> str:
         types = ", ".join(f"{t} {c['allowed']}/{c['denied']}" for t, c in r["by_customer_type"].items())
         reasons = ", ".join(f"{code} {n}" for code, n in r["by_reason"].items())
         lines.append(f"| `{_cell(rule_id)}` | {r['allowed']:,} | {r['denied']:,} | {_cell(types)} | {_cell(reasons)} |")
+    if report.get("days"):
+        lines += ["", "## Per day", "", "| day (UTC) | allowed | denied |", "| --- | ---: | ---: |"]
+        lines += [f"| {day} | {c['allowed']:,} | {c['denied']:,} |" for day, c in report["days"].items()]
     return "\n".join(lines) + "\n"
+
+
+def to_csv(report: dict) -> str:
+    """One table: section, id, dimension, value, allowed, denied, count (for spreadsheets)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["section", "id", "dimension", "value", "allowed", "denied", "count"])
+    for rule_id, r in report["rules"].items():
+        writer.writerow(["rule", rule_id, "total", "", r["allowed"], r["denied"], ""])
+        for ctype, c in r["by_customer_type"].items():
+            writer.writerow(["rule", rule_id, "customer_type", ctype, c["allowed"], c["denied"], ""])
+        for code, n in r["by_reason"].items():
+            writer.writerow(["rule", rule_id, "reason", code, "", "", n])
+    for exc_id, e in report["exceptions"].items():
+        writer.writerow(["exception", exc_id, "total", "", e["allowed"], e["denied"], ""])
+        for ctype, c in e["by_customer_type"].items():
+            writer.writerow(["exception", exc_id, "customer_type", ctype, c["allowed"], c["denied"], ""])
+        for code, n in e["denied_by_reason"].items():
+            writer.writerow(["exception", exc_id, "denied_reason", code, "", n, n])
+    for day, c in report.get("days", {}).items():
+        writer.writerow(["day", day, "total", "", c["allowed"], c["denied"], ""])
+    return out.getvalue()

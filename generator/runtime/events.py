@@ -131,6 +131,7 @@ class Event:
     rule: str | None
     customer_type: str | None
     reasons: tuple[JsonObject, ...]
+    service: str | None = None  # the event's "service" label
 
 
 def parse(line: bytes) -> Event | None:
@@ -159,6 +160,9 @@ def parse_or_reason(line: bytes) -> tuple[Event | None, str]:
     ctype = customer.get("type") if isinstance(customer, dict) else None
     rule = result.get("rule")
     reasons = result.get("reasons")
+    labels = event.get("labels")
+    service = labels.get("service") if isinstance(labels, dict) else None
     return Event(stamp, result["allowed"], rule if isinstance(rule, str) else None,
                  ctype if isinstance(ctype, str) else None,
-                 tuple(r for r in reasons if isinstance(r, dict)) if isinstance(reasons, list) else ()), ""
+                 tuple(r for r in reasons if isinstance(r, dict)) if isinstance(reasons, list) else (),
+                 service if isinstance(service, str) else None), ""

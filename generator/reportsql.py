@@ -1,0 +1,158 @@
+"""`policy report` as SQL, run by DuckDB (embedded): the same figures as report.summarize, from
+JSON lines, rotated and gzip-compressed files included, read in parallel by the database.
+
+The SQL is published (`policy report --sql`) so that a cluster engine (Trino, Spark SQL, DuckDB
+itself on object storage) can run it over a fleet's logs: it needs only a table ``raw(line)`` of
+log lines (the text of each line) and DuckDB's JSON functions or their equivalents.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, Iterable
+
+# Lines that are not events are counted by reason, with the same words as runtime/events.py.
+# One pass over the lines: every line classified (an event, or why not) and its fields taken.
+# Lines that are not events are counted by reason, with the same words as runtime/events.py.
+LINES = """
+CREATE TEMP TABLE lines AS
+SELECT filename, skip, substr(ts, 1, 10) AS day, min(ts) AS first_ts, max(ts) AS last_ts, allowed, rule, ctype,
+       service, reasons, count(*) AS n
+FROM (
+SELECT filename,
+  CASE WHEN j IS NULL THEN 'not JSON'
+       WHEN NOT is_object THEN 'not a JSON object'
+       WHEN json_type(e[1]) IS DISTINCT FROM 'VARCHAR' OR length(e[1] ->> '$') < 10 THEN 'no timestamp as text'
+       WHEN json_type(e[2]) IS DISTINCT FROM 'OBJECT' THEN 'no result object'
+       WHEN json_type(e[3]) IS DISTINCT FROM 'BOOLEAN' THEN 'result.allowed is not true or false'
+  END AS skip,
+  e[1] ->> '$' AS ts,
+  (e[3] ->> '$') = 'true' AS allowed,
+  CASE WHEN json_type(e[4]) = 'VARCHAR' AND (e[4] ->> '$') <> '' THEN e[4] ->> '$' ELSE '(unknown rule)' END AS rule,
+  CASE WHEN json_type(e[5]) = 'VARCHAR' THEN e[5] ->> '$' ELSE '(none)' END AS ctype,
+  CASE WHEN json_type(e[6]) = 'VARCHAR' THEN e[6] ->> '$' END AS service,
+  CASE WHEN json_type(e[7]) = 'ARRAY' THEN e[7]::VARCHAR END AS reasons
+FROM (
+  SELECT filename, j, is_object,
+    CASE WHEN is_object THEN
+      json_extract(j, ['$.timestamp', '$.result', '$.result.allowed', '$.result.rule', '$.input.customer.type',
+                       '$.labels.service', '$.result.reasons']) END AS e
+  FROM (SELECT filename, TRY_CAST(line AS JSON) AS j,
+               j IS NOT NULL AND starts_with(ltrim(line), '{') AS is_object  -- valid JSON starting with '{'
+        FROM raw WHERE trim(line) <> '')))
+GROUP BY ALL
+"""
+
+CHOSEN = """
+CREATE TEMP VIEW chosen AS SELECT * FROM lines
+WHERE skip IS NULL
+  AND ($since IS NULL OR day >= $since)
+  AND ($until IS NULL OR day <= $until)
+  AND ($service IS NULL OR service = $service);
+CREATE TEMP VIEW reasons AS
+SELECT rule, ctype, allowed, n,
+  CASE WHEN json_type(r, '$.code') = 'VARCHAR' THEN r ->> '$.code' ELSE '?' END AS code,
+  CASE WHEN json_type(r, '$.exception') = 'VARCHAR' AND (r ->> '$.exception') <> '' THEN r ->> '$.exception' END AS exc
+FROM (SELECT rule, ctype, allowed, n, unnest(json_extract(reasons, '$[*]')) AS r FROM chosen WHERE reasons IS NOT NULL)
+WHERE json_type(r) = 'OBJECT'
+"""
+
+# "lines" holds one row per distinct kind of line with its count (n), not one per line: a month
+# of a fleet's logs repeats a few shapes, so the table stays small whatever the size of the logs.
+QUERIES = {
+    "skipped": "SELECT skip, sum(n)::BIGINT FROM lines WHERE skip IS NOT NULL GROUP BY skip",
+    "per_file": "SELECT filename, coalesce(sum(n) FILTER (WHERE skip IS NULL), 0)::BIGINT FROM lines GROUP BY filename",
+    "totals": "SELECT coalesce(sum(n), 0)::BIGINT, min(first_ts), max(last_ts) FROM chosen",
+    "rules": "SELECT rule, ctype, allowed, sum(n)::BIGINT FROM chosen GROUP BY ALL",
+    "rule_reasons": "SELECT rule, code, sum(n)::BIGINT FROM reasons GROUP BY ALL",
+    "exceptions": "SELECT exc, ctype, code = 'exception', sum(n)::BIGINT FROM reasons "
+                  "WHERE exc IS NOT NULL AND ($exception IS NULL OR exc = $exception) GROUP BY ALL",
+    "exception_reasons": "SELECT exc, code, sum(n)::BIGINT FROM reasons WHERE exc IS NOT NULL AND code <> 'exception' "
+                         "AND ($exception IS NULL OR exc = $exception) GROUP BY ALL",
+    "days": "SELECT day, allowed, sum(n)::BIGINT FROM chosen GROUP BY ALL",
+}
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _raw_view(files: list[str]) -> str:
+    return ("CREATE TEMP VIEW raw AS SELECT filename, line FROM read_csv([" + ", ".join(map(_literal, files)) + "], "
+            "columns={'line': 'VARCHAR'}, delim='\x01', quote='', escape='', header=false, auto_detect=false, "
+            "filename=true, compression='auto', null_padding=true, strict_mode=false, ignore_errors=true)")
+
+
+def sql_text() -> str:
+    """The report's SQL, for `policy report --sql`: one WITH block, then each query."""
+    head = ("-- policy report: the decision-log report as SQL (DuckDB dialect).\n"
+            "-- Give it a table raw(filename, line): one row per line of the logs, e.g. in DuckDB:\n"
+            "--   " + _raw_view(["logs/decisions.jsonl*"]) + ";\n"
+            "-- Parameters: $since, $until (YYYY-MM-DD or NULL), $service, $exception (text or NULL).\n\n")
+    return (head + LINES.strip() + ";\n" + CHOSEN.strip() + ";\n\n"
+            + "\n".join(f"-- {name}\n{query};" for name, query in QUERIES.items()) + "\n")
+
+
+def summarize_sql(paths: Iterable[Path], since: str | None = None, until: str | None = None,
+                  service: str | None = None, exception: str | None = None) -> dict[str, Any]:
+    """The report (report.summarize's shape, plus per day), computed by DuckDB."""
+    import duckdb
+
+    from .report import NotALog, _plain
+
+    files = [str(p) for p in paths]
+    con = duckdb.connect()
+    con.execute("SET threads TO 2")
+    con.execute("SET memory_limit = '1GB'")  # DuckDB spills to disk past this: a month of logs fits any laptop
+    con.execute("SET preserve_insertion_order = false")
+    con.execute(_raw_view(files))
+    con.execute(LINES)
+    params = {"since": since, "until": until, "service": service, "exception": exception}
+    for statement in CHOSEN.strip().split(";"):  # views cannot take parameters: the values are quoted in
+        con.execute(_bind(statement, params))
+
+    def run(name: str) -> list[tuple[Any, ...]]:
+        return con.execute(_bind(QUERIES[name], params)).fetchall()
+
+    found = dict(run("per_file"))
+    for filename in files:
+        if not found.get(filename):
+            raise NotALog(f"{filename}: no decision event in it (its lines are not the JSON events a "
+                          f"DecisionLog writes); pass the decision log files")
+    rules: dict = defaultdict(lambda: {"allowed": 0, "denied": 0, "by_customer_type": defaultdict(_counter),
+                                       "by_reason": defaultdict(int)})
+    exceptions: dict = defaultdict(lambda: {"allowed": 0, "denied": 0, "by_customer_type": defaultdict(_counter),
+                                            "denied_by_reason": defaultdict(int)})
+    for rule, ctype, allowed, n in run("rules"):
+        outcome = "allowed" if allowed else "denied"
+        rules[rule][outcome] += n
+        rules[rule]["by_customer_type"][ctype][outcome] += n
+    for rule, code, n in run("rule_reasons"):
+        rules[rule]["by_reason"][code] += n
+    for exc, ctype, granted, n in run("exceptions"):
+        outcome = "allowed" if granted else "denied"
+        exceptions[exc][outcome] += n
+        exceptions[exc]["by_customer_type"][ctype][outcome] += n
+    for exc, code, n in run("exception_reasons"):
+        exceptions[exc]["denied_by_reason"][code] += n
+    days: dict = defaultdict(_counter)
+    for day, allowed, n in run("days"):
+        days[day]["allowed" if allowed else "denied"] += n
+    (total, first, last), = run("totals")
+    skipped = dict(sorted(run("skipped")))
+    return {"format": 1, "decisions": total, "skipped_lines": sum(skipped.values()),
+            "skipped_by_reason": skipped, "since": since, "until": until,
+            "period": {"first": first, "last": last}, "rules": _plain(rules), "exceptions": _plain(exceptions),
+            "days": _plain(days)}
+
+
+def _bind(sql: str, params: dict[str, str | None]) -> str:
+    """The statement with $name replaced by a quoted literal (or NULL)."""
+    for name, value in params.items():
+        sql = sql.replace(f"${name}", "NULL" if value is None else _literal(value))
+    return sql
+
+
+def _counter() -> dict[str, int]:
+    return {"allowed": 0, "denied": 0}
