@@ -11,7 +11,7 @@ import pytest
 from conftest import REPO
 from generator.build import build
 from generator.report import summarize, to_csv
-from generator.reportsql import sql_text, summarize_sql
+from generator.reportsql import summarize_sql
 from generator.runtime import Bundle, DecisionLog, JsonLinesSink
 
 AGENCY = {"type": "government", "exceptions": ["government-foreign-intelligence"],
