@@ -150,6 +150,11 @@ def _check_layout() -> None:
         raise AssertionError(f"stagecache readers out of date: {actual}")
 
 
+# The entries as they were read, per root: unchanged files are written back without encoding
+# their model objects again (only the files that changed are encoded).
+_READ: dict[str, dict[tuple[str, str], list[Any]]] = {}
+
+
 def load(root: Path) -> dict:
     """The cache of per-file stages for the sources under ``root`` ({} when there is none, or
     when it is damaged, foreign or of another version)."""
@@ -174,10 +179,14 @@ def _load(root: Path) -> dict:
         if header.get("sha256") != hashlib.sha256(body).hexdigest():
             return {}
         out = {}
-        for path, digest, kind, (found, obj, refs) in orjson.loads(body):
+        read = _READ.setdefault(str(Path(root).resolve()), {})
+        read.clear()
+        for entry in orjson.loads(body):
+            path, digest, kind, (found, obj, refs) = entry
             out[(path, digest)] = ([_diagnostic(d) for d in found],
                                    None if obj is None else _READERS[kind](obj),
                                    [AnchorRef(r[0], _diagnostic(r[1])) for r in refs])
+            read[(path, digest)] = entry  # written back as it was read, if still wanted
         return out
     except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError, orjson.JSONDecodeError):
         return {}
@@ -186,7 +195,9 @@ def _load(root: Path) -> dict:
 def save(root: Path, stages: dict) -> None:
     """Write the cache (atomically; a failure to write is no error: it is only a cache)."""
     try:
-        body = orjson.dumps([[path, digest, kind_of(path), [_encode(found), _encode(obj), _encode(refs)]]
+        read = _READ.get(str(Path(root).resolve()), {})
+        body = orjson.dumps([read.get((path, digest)) or
+                             [path, digest, kind_of(path), [_encode(found), _encode(obj), _encode(refs)]]
                              for (path, digest), (found, obj, refs) in sorted(stages.items())
                              if kind_of(path) in _READERS])
         header = orjson.dumps({"tool": __version__, "format": FORMAT, "sha256": hashlib.sha256(body).hexdigest()})
