@@ -76,7 +76,7 @@ def _build(root: Path, out: Path, *, today: dt.date | None = None,
         settings, revision = _at_revision(root, rev)
     history = site_history(root, rev or "HEAD", revision)
     pages = plan_pages(result.corpus, settings, revision, result.digests, signing, history)
-    stats = write_site(pages, out, memory)
+    stats = write_site(pages, out, memory, seal=history.corpora.seal if history is not None and history.corpora else None)
     return BuildResult(out, stats, tuple(result.warnings), revision.label)
 
 

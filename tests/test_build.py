@@ -169,9 +169,9 @@ def test_invalid_sources_write_nothing_and_keep_the_previous_site(tmp_path, cli)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".site")] == []
 
 
-# Runs `policy build` in a child process whose page writer stops (forever) after three pages
-# are written into the temporary folder, and says so by creating a marker file: the test kills it
-# at that moment, with no race and no timing assumption.
+# Runs `policy build` in a child process whose fourth page stops (forever) as it is rendered, after
+# three pages are written into the temporary folder, and says so by creating a marker file: the
+# test kills it at that moment, with no race and no timing assumption.
 _PAUSED_BUILD = """
 import pathlib, sys, time
 import generator.build as build_module
@@ -180,14 +180,19 @@ from generator.cli import main
 marker = pathlib.Path(sys.argv.pop(1))
 real = build_module.write_site
 
-def pausing(pages, out, memory=None):
-    def pages_then_pause():
-        for n, page in enumerate(pages):
-            if n == 3:
-                marker.write_text("paused")
-                time.sleep(3600)
-            yield page
-    return real(pages_then_pause(), out, memory)
+def pausing(pages, out, memory=None, seal=None):
+    import dataclasses
+
+    def pause_then(render):
+        def paused():
+            marker.write_text("paused")
+            time.sleep(3600)
+            return render()
+        return paused
+
+    pages = list(pages)
+    pages[3] = dataclasses.replace(pages[3], render=pause_then(pages[3].render))  # the fourth page to render
+    return real(pages, out, memory, seal)
 
 build_module.write_site = pausing
 main()

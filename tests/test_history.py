@@ -252,3 +252,27 @@ def test_warm_history_reads_no_blob(repo, monkeypatch):
     monkeypatch.setattr(GitSources, "blob", refuse)
     warm = timeline(repo.root)
     assert [(e.commit.sha, e.summary) for e in warm.entries] == [(e.commit.sha, e.summary) for e in cold.entries]
+
+
+def test_rendering_never_calls_back_into_history(repo, tmp_path, monkeypatch):
+    """Issue 12, gather then write: version pages gather their past sources before any page is
+    rendered; once rendering starts, history is sealed and loading anything more is a bug."""
+    from generator.history.changelog import Corpora
+
+    _known_pair(repo)
+    loads_while_rendering = []
+    real_at = Corpora.at
+
+    def watched(self, sha):
+        if self.sealed and sha not in self.loaded:
+            loads_while_rendering.append(sha)
+        return real_at(self, sha)
+
+    monkeypatch.setattr(Corpora, "at", watched)
+    result = build(repo.root, tmp_path / "site")
+    assert result.stats.rendered == result.stats.pages and loads_while_rendering == []
+    assert (tmp_path / "site" / "versions" / "main" / "2025-09-15" / "changes" / "index.html").is_file()
+    sealed = Corpora(repo.root)
+    sealed.seal()
+    with pytest.raises(RuntimeError, match="not gathered before rendering"):
+        sealed.at(repo.git.head.commit.hexsha)

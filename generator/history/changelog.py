@@ -36,9 +36,14 @@ class Corpora:
         self.loaded: dict[str, Corpus | None] = {}
         self.file_cache: dict = {}
         self.partial: dict[str, Corpus | None] = {}
+        self.sealed = False  # set once a build has gathered what it renders: no more loading
 
+    def seal(self) -> None:
+        self.sealed = True
     def at(self, sha: str) -> Corpus | None:
         if sha not in self.loaded:
+            if self.sealed:  # a page asked history for something while rendering: a bug of ours
+                raise RuntimeError(f"the sources at {sha[:12]} were not gathered before rendering")
             from . import check_revision
 
             result = check_revision(self.root, sha, cache=self.file_cache)

@@ -29,6 +29,7 @@ class Page:
     path: str  # relative to the site root, '/'-separated
     fingerprint: str  # changes whenever anything shown on the page changes
     render: Callable[[], bytes]
+    gather: Callable[[], None] | None = None  # loads what render needs (history), before any page renders
 
 
 class Lazy:

@@ -133,7 +133,13 @@ def _version_pages(history: SiteHistory, v: Version, previous: Version | None, s
                     entries=entries, unchanged=unchanged, page_title=f"Changes in {title} ({v.label})",
                     markdown_twin="", version_banner=_banner(v, title))()
 
-    return [Page(base + "index.html", key, render_version), Page(base + "changes/index.html", key, render_changes)]
+    def gather() -> None:  # before any page renders: the past sources these two pages show
+        shown_corpus(corpora, v)
+        if previous is not None:
+            shown_corpus(corpora, previous)
+
+    return [Page(base + "index.html", key, render_version, gather),
+            Page(base + "changes/index.html", key, render_changes, gather)]
 
 
 _KIND_TEXT = {"added": "Added", "removed": "Deleted", "retired": "Retired", "unretired": "Back in force",

@@ -15,7 +15,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from ..errors import UsageError
 from .engine import Page
@@ -54,8 +54,14 @@ def previous_fingerprints(out: Path) -> dict[str, str]:
     return {str(k): str(v) for k, v in data["pages"].items()}
 
 
-def write_site(pages: Iterable[Page], out: Path, memory: dict[str, tuple[str, bytes]] | None = None) -> WriteStats:
+def write_site(pages: Iterable[Page], out: Path, memory: dict[str, tuple[str, bytes]] | None = None,
+               seal: Callable[[], None] | None = None) -> WriteStats:
     """Render ``pages`` into ``out`` atomically.
+
+    Gather, then write: first every page that will be rendered (its fingerprint changed, or its
+    old file is gone) gathers what it needs (``Page.gather``: past sources from git); then
+    ``seal`` is called (history refuses to load anything more), and only then is anything
+    rendered, so rendering never calls back into history or validation.
 
     ``memory`` (optional, kept by a long-running preview) maps path -> (fingerprint, bytes) so
     unchanged pages are not even read back from disk."""
@@ -64,6 +70,17 @@ def write_site(pages: Iterable[Page], out: Path, memory: dict[str, tuple[str, by
     parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_temporaries(parent, out.name)
     previous = previous_fingerprints(out)
+    pages = list(pages)
+    for page in pages:
+        if page.gather is None:
+            continue
+        cached = memory.get(page.path) if memory is not None else None
+        reusable = (previous.get(page.path) == page.fingerprint and (out / page.path).is_file()) or \
+            (cached is not None and cached[0] == page.fingerprint)
+        if not reusable:
+            page.gather()
+    if seal is not None:
+        seal()
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=parent))
     rendered = reused = 0
     rendered_paths: list[str] = []
