@@ -24,6 +24,46 @@ def _counter():
     return {"allowed": 0, "denied": 0}
 
 
+class Tally:
+    """The report's counts, filled by either engine (this file line by line, reportsql.py from
+    SQL rows) and turned into the one report shape by ``result``."""
+
+    def __init__(self) -> None:
+        self.rules: dict = defaultdict(lambda: {"allowed": 0, "denied": 0, "by_customer_type": defaultdict(_counter),
+                                                "by_reason": defaultdict(int)})
+        self.exceptions: dict = defaultdict(lambda: {"allowed": 0, "denied": 0,
+                                                     "by_customer_type": defaultdict(_counter),
+                                                     "denied_by_reason": defaultdict(int)})
+        self.days: dict = defaultdict(_counter)
+
+    def decision(self, rule: str, ctype: str, allowed: bool, n: int = 1) -> None:
+        outcome = "allowed" if allowed else "denied"
+        self.rules[rule][outcome] += n
+        self.rules[rule]["by_customer_type"][ctype][outcome] += n
+
+    def rule_reason(self, rule: str, code: str, n: int = 1) -> None:
+        self.rules[rule]["by_reason"][code] += n
+
+    def exception(self, exc_id: str, ctype: str, code: str, n: int = 1) -> None:
+        granted = code == "exception"
+        entry = self.exceptions[exc_id]
+        entry["allowed" if granted else "denied"] += n
+        entry["by_customer_type"][ctype]["allowed" if granted else "denied"] += n
+        if not granted:
+            entry["denied_by_reason"][code] += n
+
+    def day(self, day: str, allowed: bool, n: int = 1) -> None:
+        self.days[day]["allowed" if allowed else "denied"] += n
+
+    def result(self, total: int, skipped_by_reason: dict[str, int], first: str | None, last: str | None,
+               since: str | None, until: str | None) -> dict:
+        skipped = dict(sorted(skipped_by_reason.items()))
+        return {"format": 1, "decisions": total, "skipped_lines": sum(skipped.values()),
+                "skipped_by_reason": skipped, "since": since, "until": until,
+                "period": {"first": first, "last": last},
+                "rules": _plain(self.rules), "exceptions": _plain(self.exceptions), "days": _plain(self.days)}
+
+
 def _open(path: Path) -> Any:
     """A log file, gzip-compressed or not (rotated logs are often compressed)."""
     with open(path, "rb") as fh:
@@ -35,14 +75,10 @@ def summarize(paths: Iterable[Path], since: str | None = None, until: str | None
               service: str | None = None, exception: str | None = None) -> dict:
     """The report, line by line in Python (`policy report --engine python`); reportsql.py gives
     the same figures with DuckDB."""
-    rules: dict = defaultdict(lambda: {"allowed": 0, "denied": 0, "by_customer_type": defaultdict(_counter),
-                                       "by_reason": defaultdict(int)})
-    exceptions: dict = defaultdict(lambda: {"allowed": 0, "denied": 0, "by_customer_type": defaultdict(_counter),
-                                            "denied_by_reason": defaultdict(int)})
-    total = skipped = 0
+    tally = Tally()
+    total = 0
     first = last = None
     skipped_by_reason: dict[str, int] = defaultdict(int)
-    days: dict = defaultdict(_counter)
     for path in paths:
         events_here = 0
         with _open(path) as fh:
@@ -51,7 +87,6 @@ def summarize(paths: Iterable[Path], since: str | None = None, until: str | None
                     continue
                 event, why = parse_or_reason(line)
                 if event is None:
-                    skipped += 1
                     skipped_by_reason[why] += 1
                     continue
                 events_here += 1
@@ -62,33 +97,21 @@ def summarize(paths: Iterable[Path], since: str | None = None, until: str | None
                 total += 1
                 first = stamp if first is None or stamp < first else first
                 last = stamp if last is None or stamp > last else last
-                outcome = "allowed" if event.allowed else "denied"
-                days[stamp[:10]][outcome] += 1
+                tally.day(stamp[:10], event.allowed)
                 ctype = event.customer_type if event.customer_type is not None else "(none)"
-                entry = rules[event.rule or "(unknown rule)"]
-                entry[outcome] += 1
-                entry["by_customer_type"][ctype][outcome] += 1
+                rule = event.rule or "(unknown rule)"
+                tally.decision(rule, ctype, event.allowed)
                 for reason in event.reasons:
-                    code = reason.get("code") if isinstance(reason.get("code"), str) else "?"
-                    entry["by_reason"][code] += 1
+                    given = reason.get("code")
+                    code = given if isinstance(given, str) else "?"
+                    tally.rule_reason(rule, code)
                     exc_id = reason.get("exception")
                     if isinstance(exc_id, str) and exc_id and (exception is None or exc_id == exception):
-                        exc = exceptions[exc_id]
-                        granted = code == "exception"
-                        exc["allowed" if granted else "denied"] += 1
-                        exc["by_customer_type"][ctype]["allowed" if granted else "denied"] += 1
-                        if not granted:
-                            exc["denied_by_reason"][code] += 1
+                        tally.exception(exc_id, ctype, code)
         if not events_here:
             raise NotALog(f"{path}: no decision event in it (its lines are not the JSON events a "
                           f"DecisionLog writes); pass the decision log files")
-    return {
-        "format": 1, "decisions": total, "skipped_lines": skipped,
-        "skipped_by_reason": dict(sorted(skipped_by_reason.items())), "since": since, "until": until,
-        "period": {"first": first, "last": last},
-        "rules": _plain(rules), "exceptions": _plain(exceptions),
-        "days": _plain(days),
-    }
+    return tally.result(total, skipped_by_reason, first, last, since, until)
 
 
 def _plain(value):

@@ -8,7 +8,6 @@ log lines (the text of each line) and DuckDB's JSON functions or their equivalen
 
 from __future__ import annotations
 
-from collections import defaultdict
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -66,10 +65,8 @@ QUERIES = {
     "totals": "SELECT coalesce(sum(n), 0)::BIGINT, min(first_ts), max(last_ts) FROM chosen",
     "rules": "SELECT rule, ctype, allowed, sum(n)::BIGINT FROM chosen GROUP BY ALL",
     "rule_reasons": "SELECT rule, code, sum(n)::BIGINT FROM reasons GROUP BY ALL",
-    "exceptions": "SELECT exc, ctype, code = 'exception', sum(n)::BIGINT FROM reasons "
+    "exceptions": "SELECT exc, ctype, code, sum(n)::BIGINT FROM reasons "
                   "WHERE exc IS NOT NULL AND ($exception IS NULL OR exc = $exception) GROUP BY ALL",
-    "exception_reasons": "SELECT exc, code, sum(n)::BIGINT FROM reasons WHERE exc IS NOT NULL AND code <> 'exception' "
-                         "AND ($exception IS NULL OR exc = $exception) GROUP BY ALL",
     "days": "SELECT day, allowed, sum(n)::BIGINT FROM chosen GROUP BY ALL",
 }
 
@@ -99,7 +96,7 @@ def summarize_sql(paths: Iterable[Path], since: str | None = None, until: str | 
     """The report (report.summarize's shape, plus per day), computed by DuckDB."""
     import duckdb
 
-    from .report import NotALog, _plain
+    from .report import NotALog, Tally
 
     files = [str(p) for p in paths]
     con = duckdb.connect()
@@ -120,31 +117,17 @@ def summarize_sql(paths: Iterable[Path], since: str | None = None, until: str | 
         if not found.get(filename):
             raise NotALog(f"{filename}: no decision event in it (its lines are not the JSON events a "
                           f"DecisionLog writes); pass the decision log files")
-    rules: dict = defaultdict(lambda: {"allowed": 0, "denied": 0, "by_customer_type": defaultdict(_counter),
-                                       "by_reason": defaultdict(int)})
-    exceptions: dict = defaultdict(lambda: {"allowed": 0, "denied": 0, "by_customer_type": defaultdict(_counter),
-                                            "denied_by_reason": defaultdict(int)})
+    tally = Tally()
     for rule, ctype, allowed, n in run("rules"):
-        outcome = "allowed" if allowed else "denied"
-        rules[rule][outcome] += n
-        rules[rule]["by_customer_type"][ctype][outcome] += n
+        tally.decision(rule, ctype, allowed, n)
     for rule, code, n in run("rule_reasons"):
-        rules[rule]["by_reason"][code] += n
-    for exc, ctype, granted, n in run("exceptions"):
-        outcome = "allowed" if granted else "denied"
-        exceptions[exc][outcome] += n
-        exceptions[exc]["by_customer_type"][ctype][outcome] += n
-    for exc, code, n in run("exception_reasons"):
-        exceptions[exc]["denied_by_reason"][code] += n
-    days: dict = defaultdict(_counter)
+        tally.rule_reason(rule, code, n)
+    for exc, ctype, code, n in run("exceptions"):
+        tally.exception(exc, ctype, code, n)
     for day, allowed, n in run("days"):
-        days[day]["allowed" if allowed else "denied"] += n
+        tally.day(day, allowed, n)
     (total, first, last), = run("totals")
-    skipped = dict(sorted(run("skipped")))
-    return {"format": 1, "decisions": total, "skipped_lines": sum(skipped.values()),
-            "skipped_by_reason": skipped, "since": since, "until": until,
-            "period": {"first": first, "last": last}, "rules": _plain(rules), "exceptions": _plain(exceptions),
-            "days": _plain(days)}
+    return tally.result(total, dict(run("skipped")), first, last, since, until)
 
 
 def _bind(sql: str, params: dict[str, str | None]) -> str:
@@ -154,5 +137,3 @@ def _bind(sql: str, params: dict[str, str | None]) -> str:
     return sql
 
 
-def _counter() -> dict[str, int]:
-    return {"allowed": 0, "denied": 0}
