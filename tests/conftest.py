@@ -68,6 +68,15 @@ class Repo:
 
 
 @pytest.fixture
+def repo(tmp_path):
+    """A policy repository with one commit, "First version"."""
+    r = Repo(tmp_path / "repo")
+    r.commit("First version")
+    yield r
+    r.git.close()
+
+
+@pytest.fixture
 def root(tmp_path) -> Path:
     return build_root(tmp_path / "root")
 

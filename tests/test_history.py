@@ -10,21 +10,14 @@ import subprocess
 import git
 import pytest
 
-from conftest import FIXTURES, REPO, Repo, build_root
+from conftest import FIXTURES, REPO, build_root
 from generator.build import build
 from generator.history import diff_points
 from generator.history.gitrepo import GitSources
-from generator.history.versions import CACHE_NAME, cache_folder, timeline
+from generator.cachedir import cache_folder
+from generator.history.versions import CACHE_NAME, timeline
 
 GOLDEN = FIXTURES.parent / "golden"
-
-
-@pytest.fixture
-def repo(tmp_path):
-    r = Repo(tmp_path / "repo")
-    r.commit("First version")
-    yield r
-    r.git.close()
 
 
 def entries(root, **kw):

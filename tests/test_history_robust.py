@@ -12,17 +12,10 @@ import pytest
 
 from conftest import Repo
 from generator.build import build
-from generator.history.versions import CACHE_NAME, cache_folder, timeline
+from generator.cachedir import cache_folder
+from generator.history.versions import CACHE_NAME, timeline
 
 GOV = "exceptions/gov.yaml"
-
-
-@pytest.fixture
-def repo(tmp_path):
-    r = Repo(tmp_path / "repo")
-    r.commit("First version")
-    yield r
-    r.git.close()
 
 
 def _entries(root):

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, Repo, build_root
-from generator.history.versions import CACHE_NAME, cache_folder
+from generator.cachedir import cache_folder
+from generator.history.versions import CACHE_NAME
 
 DRIVER = Path(__file__).parent / "hostile_driver.py"
 

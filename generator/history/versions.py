@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import __version__
-from ..cachedir import ENV_CACHE_DIR, cache_folder  # noqa: F401  (re-exported)
+from ..cachedir import cache_folder
 from ..load import KIND_DOCUMENT, KIND_EXCEPTION, KIND_MODELS, RawFile
 from ..load.files import kind_of
 from ..model import Corpus

@@ -131,9 +131,9 @@ class DecisionLog:
         """``sink``: a JsonLinesSink (written by a writer process), or a callable that receives
         lists of event dicts (called from a background thread)."""
         self.sink = sink
-        self._to_process = isinstance(sink, (JsonLinesSink, HttpSink))
+        # a JsonLinesSink or an HttpSink is served by a writer process; a callable by a thread here
         self._lines: JsonLinesSink | HttpSink | None = sink if isinstance(sink, (JsonLinesSink, HttpSink)) else None
-        self._events: EventSink | None = None if isinstance(sink, (JsonLinesSink, HttpSink)) else sink
+        self._events: EventSink | None = None if self._lines is not None else sink  # type: ignore[assignment]
         self.sink_status: dict[str, Any] = {}  # what the writer process reports of an HttpSink
         self.mask = list(mask)
         # OPA's automatic labels (the instance's id and the software's version), then the caller's
@@ -169,7 +169,7 @@ class DecisionLog:
             except IndexError:  # the background thread took the batch meanwhile
                 pass
             waiting -= 1
-        if self._to_process:
+        if self._lines is not None:
             try:
                 encoded = _dumps(request)
             except TypeError:  # something JSON cannot hold: logged as its repr
@@ -257,7 +257,7 @@ class DecisionLog:
         while time.monotonic() < deadline:
             self._wake.set()
             if not self._queue and not self._busy and (
-                    not self._to_process or self.written + self.errors >= self.sent):
+                    self._lines is None or self.written + self.errors >= self.sent):
                 return True
             time.sleep(0.002)
         return False
