@@ -65,13 +65,8 @@ def _situations(tmp: Path) -> dict[str, dict]:
     out["broken working tree"] = {"root": root}
     # the history cache is a folder where its file should be
     root = _repo_with_a_broken_past(tmp / "cache")
-    cache_dir = tmp / "cache-dir"
-    os.environ_backup = None
-    env = {"POLICY_CACHE_DIR": str(cache_dir)}
-    os.environ["POLICY_CACHE_DIR"], previous = str(cache_dir), os.environ["POLICY_CACHE_DIR"]
-    (cache_folder(root / ".git") / CACHE_NAME).mkdir(parents=True)
-    os.environ["POLICY_CACHE_DIR"] = previous
-    out["unreadable cache"] = {"root": root, "env": env}
+    (cache_folder(root / ".git") / CACHE_NAME).mkdir(parents=True)  # where the child will look (same env)
+    out["unreadable cache"] = {"root": root}
     # an output folder that cannot be written: a read-only file system where one can be mounted,
     # and in any case a path whose parent is a file
     root = _repo_with_a_broken_past(tmp / "readonly")
