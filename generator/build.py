@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +11,7 @@ from .bundle.write import Signing
 from .bundle.sign import load_private_key
 from .config import Settings, load_settings, settings_from_text
 from .errors import UsageError, ValidationFailed
+from .gcpause import paused_collection
 from .gitinfo import SourceRevision, first_parent_count, source_revision
 from .history import check_revision
 from .history.changelog import Corpora
@@ -31,20 +31,13 @@ class BuildResult:
     revision: str
 
 
+@paused_collection
 def build(root: Path, out: Path, *, today: dt.date | None = None,
           memory: dict | None = None, sources: dict | None = None, sign_key: Path | None = None,
           key_id: str = "policy", rev: str | None = None) -> BuildResult:
-    """Build the site (see _build). Cyclic garbage collection is paused meanwhile: a build makes
-    millions of objects that live until it ends, and collecting them over and over made the
-    build grow faster than the site (as the history walk found before)."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        return _build(root, out, today=today, memory=memory, sources=sources, sign_key=sign_key,
-                      key_id=key_id, rev=rev)
-    finally:
-        if collecting:
-            gc.enable()
+    """Build the site (see _build), with cyclic garbage collection paused (gcpause.py)."""
+    return _build(root, out, today=today, memory=memory, sources=sources, sign_key=sign_key,
+                  key_id=key_id, rev=rev)
 
 
 def _build(root: Path, out: Path, *, today: dt.date | None = None,

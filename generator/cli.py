@@ -80,10 +80,11 @@ def check(root: Path, strict: bool, fmt: str, today: dt.date | None, against: st
     from .history import published_id_problems
     from .validate import CheckResult, check_root_cached
 
-    result = _run(lambda: check_root_cached(root, today=today))
+    stages: dict = {}
+    result = _run(lambda: check_root_cached(root, today=today, keep=stages))
     note = ""
     if result.corpus is not None:
-        problems, note = _run(lambda: published_id_problems(root, result.corpus, against))
+        problems, note = _run(lambda: published_id_problems(root, result.corpus, against, stages))
         if problems:
             result = CheckResult(result.corpus, tuple(sorted(result.diagnostics + tuple(problems))),
                                  result.files, result.digests)

@@ -31,6 +31,11 @@ def test_skeleton_names_its_placeholders_then_passes_when_filled_in(root, cli):
     assert "warning: exception 'research-access' is a draft" in second.output
     path.write_text(filled.replace("status: draft", "status: active"))
     assert cli(["check", "--strict"], cwd=root).exit_code == 0
+    # a placeholder spelt with escapes is found too (the check skips texts that cannot hold one)
+    escaped = re.sub(r"(?m)^title: .*$", lambda m: 'title: "\\x54ODO later"', filled, count=1)
+    path.write_text(escaped)
+    third = cli(["check"], cwd=root)
+    assert third.exit_code == 1 and "'title' still holds placeholder text" in third.output, third.output
 
 
 def test_refuses_bad_ids_existing_files_and_missing_roots(root, cli, tmp_path):

@@ -34,6 +34,22 @@ def test_cached_results_equal_a_check_from_scratch(corpus_root, monkeypatch):
     assert calls == []  # nothing parsed again
     assert warm.corpus == cold.corpus and warm.diagnostics == cold.diagnostics
     assert warm.corpus == check_root(corpus_root).corpus
+    # what equality leaves out: positions and severities come back too
+    assert [d.severity for d in warm.diagnostics] == [d.severity for d in cold.diagnostics]
+    nested = 0
+    for before, after in ((cold.corpus.rules, warm.corpus.rules),
+                          (cold.corpus.exceptions_by_id, warm.corpus.exceptions_by_id),
+                          (cold.corpus.documents_by_id, warm.corpus.documents_by_id)):
+        assert before.keys() == after.keys()
+        for key in before:
+            was, now = before[key].positions, after[key].positions
+            assert dict(was) == dict(now), key
+            for name, inner in was._data.items():  # one level down: "models.max_asl", "retains[0]"
+                subs = [f"{name}.{k}" for k in getattr(inner, "value_pos", ())] + \
+                    [f"{name}[{i}]" for i in range(len(getattr(inner, "item_pos", ())))]
+                assert [was[s] for s in subs] == [now[s] for s in subs], key
+                nested += len(subs)
+    assert nested > 100
     doc = corpus_root / "policy" / "doc-001.yaml"
     doc.write_text(doc.read_text().replace("title: Part 1 of document 1", "title: Part one of document 1"))
     calls.clear()

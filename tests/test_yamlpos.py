@@ -61,3 +61,59 @@ def test_aliases_within_the_limit_are_fine_and_beyond_it_refused():
 def test_empty_document_is_none():
     assert load_yaml("", "f.yaml") is None
     assert load_yaml("# only a comment\n", "f.yaml") is None
+
+
+def _general(text: str):
+    """The value as the general builder (aliases and all) makes it."""
+    from generator.load.yamlpos import _Builder, _Loader
+
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+    finally:
+        loader.dispose()
+    return _Builder("f.yaml", text).build(node)[0]
+
+
+def _same(a, b) -> bool:
+    """Equal values, and equal positions at every level."""
+    if isinstance(a, PosDict):
+        return (isinstance(b, PosDict) and a.pos == b.pos and a.key_pos == b.key_pos
+                and a.value_pos == b.value_pos and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a))
+    if isinstance(a, PosList):
+        return (isinstance(b, PosList) and a.pos == b.pos and a.item_pos == b.item_pos
+                and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b)))
+    return type(a) is type(b) and (a == b or a != a and b != b)  # nan
+
+
+def test_the_fast_builder_gives_what_the_general_one_gives(tmp_path):
+    """Texts without anchors go through a faster builder: same values and positions, on the
+    example, on a varied generated corpus and on odd YAML."""
+    import sys
+
+    from conftest import REPO
+
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from corpus import generate
+
+    generate(tmp_path, documents=4, rules=60, exceptions=8, varied=True)
+    texts = [p.read_text() for p in sorted([*tmp_path.rglob("*.yaml"), *(REPO / "policy").rglob("*.yaml"),
+                                            *(REPO / "exceptions").rglob("*.yaml")])]
+    texts += ["a: [1, {b: c}, 'd']\nb: {x: .nan, y: -.inf, z: 0o17}\n",
+              "t: >\n  folded\n  text\n\nl:\n- |\n    kept\n- x\n", "? complex\n: key\n",
+              "k: !!str 12\nn: !!map {a: !!seq [!!str b]}\n"]
+    assert len(texts) > 15
+    for text in texts:
+        assert "&" not in text
+        assert _same(load_yaml(text, "f.yaml"), _general(text)), text[:80]
+
+
+@pytest.mark.parametrize("text", ["a: 1\na: 2\n", "<<: {a: 1}\n", "[a]: 1\n", "a: !!python/object x\n",
+                                  "a:\n  - !custom x\n"])
+def test_the_fast_builder_refuses_what_the_general_one_refuses(text):
+    with pytest.raises(SourceError) as fast:
+        load_yaml(text, "f.yaml")
+    with pytest.raises(SourceError) as general:
+        _general(text)
+    assert fast.value.diagnostic == general.value.diagnostic
+    assert fast.value.diagnostic.message == general.value.diagnostic.message

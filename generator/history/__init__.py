@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Mapping
 
 from ..config import settings_from_text
 from ..errors import Diagnostic, UsageError, ValidationFailed
 from ..facts import DATE as _DATE
+from ..load import read_tree
 from ..model import Corpus
 from ..validate import CheckResult, check_files, check_root
 from .diff import diff_corpora
@@ -17,10 +19,12 @@ from .gitrepo import GitSources, GitUnavailable
 WORKTREE = "worktree"
 
 
-def check_revision(root: Path, rev: str, *, today: dt.date | None = None, cache: dict | None = None) -> CheckResult:
-    """Check the sources as they were at ``rev``, read from git objects (no checkout)."""
+def check_revision(root: Path, rev: str, *, today: dt.date | None = None, cache: dict | None = None,
+                   known: Mapping[str, bytes] | None = None) -> CheckResult:
+    """Check the sources as they were at ``rev``, read from git objects (no checkout); ``known``:
+    see GitSources.files_at."""
     with GitSources(root) as sources:
-        files, pyproject = sources.files_at(rev)
+        files, pyproject = sources.files_at(rev, known)
     problems: list[Diagnostic] = []
     if pyproject is not None:
         try:
@@ -69,10 +73,13 @@ def diff_points(root: Path, start: str | None = "HEAD", end: str | None = None) 
     return result
 
 
-def published_id_problems(root: Path, current: Corpus, against: str) -> tuple[list[Diagnostic], str]:
+def published_id_problems(root: Path, current: Corpus, against: str,
+                          stages: dict | None = None) -> tuple[list[Diagnostic], str]:
     """Rule ids present at ``against`` may not vanish; retired ids may not come back.
 
-    Returns the problems and a note (empty when the check ran)."""
+    ``stages``: per-file stages of the working tree (check_root_cached's ``keep``); files that
+    are the same at ``against`` are not checked again. Returns the problems and a note (empty
+    when the check ran)."""
     try:
         sources = GitSources(root)
     except GitUnavailable:
@@ -83,7 +90,8 @@ def published_id_problems(root: Path, current: Corpus, against: str) -> tuple[li
         if not sources.has_commits:
             return [], "no commits yet: the check that published rule ids are kept was skipped"
         sha = sources.resolve(against)
-    previous = check_revision(root, sha)
+    working = {raw.path: raw.data for raw in read_tree(Path(root))[0]}  # unchanged files: not read from git
+    previous = check_revision(root, sha, cache=dict(stages) if stages else None, known=working)
     if previous.corpus is None:
         return [], f"the sources at {against} do not load: the published-id check was skipped"
     problems: list[Diagnostic] = []

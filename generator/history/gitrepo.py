@@ -7,8 +7,11 @@ went through; a merge counts as one change, its difference from the first parent
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Mapping
 
 from ..errors import UsageError
 from ..load import RawFile
@@ -61,12 +64,28 @@ def import_git():
     return git
 
 
+def blob_id(data: bytes) -> str:
+    """The id git gives these bytes as a blob (`git hash-object`)."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def _may_be_in_git(folder: Path) -> bool:
+    """False only when no folder from ``folder`` up holds a '.git' and GIT_DIR is not set: then
+    git itself would find no repository either."""
+    if os.environ.get("GIT_DIR"):
+        return True
+    return any((d / ".git").exists() for d in (folder, *folder.parents))
+
+
 class GitSources:
     """The git repository holding a policy root."""
 
     def __init__(self, root: Path):
-        git = import_git()
         self.root = Path(root).resolve()
+        if not _may_be_in_git(self.root):  # answered without importing GitPython (a tenth of a second)
+            raise UsageError(f"{root} is not inside a git repository; history needs one "
+                             f"(run 'git init' and commit the sources)")
+        git = import_git()
         try:
             self.repo = git.Repo(self.root, search_parent_directories=True)
         except (git.InvalidGitRepositoryError, git.NoSuchPathError):
@@ -112,8 +131,12 @@ class GitSources:
     def _paths(self) -> list[str]:
         return [self.prefix + d for d in SOURCE_DIRS] + [self.prefix + "pyproject.toml"]
 
-    def files_at(self, rev: str) -> tuple[list[RawFile], bytes | None]:
-        """The source files at ``rev`` from git objects, and its pyproject.toml (or None)."""
+    def files_at(self, rev: str, known: Mapping[str, bytes] | None = None) -> tuple[list[RawFile], bytes | None]:
+        """The source files at ``rev`` from git objects, and its pyproject.toml (or None).
+
+        ``known``: bytes already at hand by path (the working tree's); a file whose git blob id
+        matches them is taken from there instead of being read from the object store."""
+        known = known or {}
         commit = self.repo.commit(self.resolve(rev))
         files: list[RawFile] = []
         for folder in SOURCE_DIRS:
@@ -127,6 +150,10 @@ class GitSources:
                 if kind is None or item.type != "blob":
                     continue
                 if item.mode == 0o120000:  # a symbolic link stored in git: never followed
+                    continue
+                same = known.get(rel)
+                if same is not None and blob_id(same) == item.hexsha:
+                    files.append(RawFile(rel, kind, same))
                     continue
                 if item.size > MAX_FILE_BYTES:
                     data = b"\0" * (MAX_FILE_BYTES + 1)  # refused by the loader's size rule

@@ -13,7 +13,6 @@ entry can never be stale. A warm `policy history` reads no blob at all."""
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import hashlib
 import json
 import os
@@ -23,6 +22,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..cachedir import cache_folder
+from ..gcpause import paused_collection
 from ..load import KIND_DOCUMENT, KIND_EXCEPTION, KIND_MODELS, RawFile
 from ..load.files import kind_of
 from ..model import Corpus
@@ -218,15 +218,10 @@ def _corpus(path: str, obj) -> Corpus | None:
     return Corpus.of([], list(obj), [])
 
 
+@paused_collection
 def timeline(root: Path, rev: str = "HEAD", as_of: dt.date | None = None) -> Timeline:
     """The versions of the sources under ``root`` along the first-parent history of ``rev``."""
-    collecting = gc.isenabled()
-    gc.disable()  # millions of short-lived objects: cyclic collection would cost more than it finds
-    try:
-        return _timeline(root, rev, as_of)
-    finally:
-        if collecting:
-            gc.enable()
+    return _timeline(root, rev, as_of)
 
 
 def _timeline(root: Path, rev: str, as_of: dt.date | None) -> Timeline:

@@ -41,6 +41,7 @@ class ParsedFile:
     path: str
     kind: str
     value: object  # PosDict for a well-formed file
+    text: str | None = None  # the file's text, when known (lets checks skip what it cannot hold)
 
 
 def kind_of(path: str) -> str | None:
@@ -174,4 +175,4 @@ def parse(raw: RawFile) -> ParsedFile:
         what = "a list" if isinstance(value, list) else f"a single value ({str(value)[:40]!r})"
         raise SourceError(raw.path, line, col, f"the file must be a set of 'key: value' lines "
                                                f"(id: ..., title: ...), not {what}")
-    return ParsedFile(raw.path, raw.kind, value)
+    return ParsedFile(raw.path, raw.kind, value, text)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..config import load_settings
 from ..errors import Diagnostic, SourceError, ValidationFailed
+from ..gcpause import paused_collection
 from ..load import KIND_DOCUMENT, KIND_EXCEPTION, KIND_MODELS, PosDict, RawFile, parse, read_tree
 from ..model import Corpus, build_document, build_exception, build_models
 from .invariants import check_documents, check_exception, check_models, check_replacements
@@ -55,9 +56,13 @@ def check_root(root: Path, *, today: dt.date | None = None, cache: dict | None =
     return check_files(files, problems, today=today, cache=cache)
 
 
-def check_root_cached(root: Path, *, today: dt.date | None = None) -> CheckResult:
+@paused_collection
+def check_root_cached(root: Path, *, today: dt.date | None = None, keep: dict | None = None) -> CheckResult:
     """check_root, with the per-file stages kept between commands (validate/stagecache.py): only
-    files whose bytes changed are parsed and checked again; the cross-file checks always run."""
+    files whose bytes changed are parsed and checked again; the cross-file checks always run.
+
+    ``keep``: a dict that receives the per-file stages, so that a check of another revision
+    (the published-id check) reuses them for the files it shares with the working tree."""
     from . import stagecache
 
     stages = stagecache.load(Path(root))
@@ -65,6 +70,8 @@ def check_root_cached(root: Path, *, today: dt.date | None = None) -> CheckResul
     result = check_root(root, today=today, cache=stages)
     if set(stages) != before:
         stagecache.save(Path(root), stages)
+    if keep is not None:
+        keep.update(stages)
     return result
 
 
@@ -108,6 +115,7 @@ def model_stage_with_error(raw: RawFile) -> tuple[object | None, Diagnostic | No
     return None, errors[0] if errors else Diagnostic(raw.path, 0, 0, "the file does not load")
 
 
+@paused_collection
 def check_files(files: list[RawFile], problems: list[Diagnostic] | None = None, *,
                 today: dt.date | None = None, cache: dict | None = None) -> CheckResult:
     """Check already-read source files (from the working tree or from a git revision)."""

@@ -7,7 +7,7 @@ $POLICY_CACHE_DIR, or the user's cache folder outside git), and is safe to delet
 
 It is never trusted: JSON (no code is ever loaded from it), with the SHA-256 of its content, the
 tool version and its format; anything else is ignored and recomputed. Model objects are written
-as tagged lists of their fields and rebuilt on load, which is about ten times faster than
+as JSON objects of their fields and rebuilt on load, which is about ten times faster than
 checking the files again."""
 
 from __future__ import annotations
@@ -17,19 +17,20 @@ import datetime as dt
 import hashlib
 import os
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import orjson
 
 from .. import __version__
 from ..cachedir import cache_location
 from ..errors import Diagnostic
+from ..gcpause import paused_collection
 from ..load import PosDict, PosList
 from ..load.files import kind_of
 from ..model import Document, Exception_, Model, Obligation, Origin, Permit, Positions, Rule, Section
 from .links import AnchorRef
 
-FORMAT = 1
+FORMAT = 2
 NAME = f"stages-{__version__}-{FORMAT}.json"
 _CLASSES: dict[str, type] = {cls.__name__: cls for cls in (Diagnostic, Document, Exception_, Model, Obligation,
                                                            Origin, Permit, Rule, Section, AnchorRef)}
@@ -37,112 +38,113 @@ _FIELDS = {name: tuple(f.name for f in dataclasses.fields(cls)) for name, cls in
 
 
 def _positions(value: Positions) -> list[Any]:
-    """The positions a Positions view can answer, as [key, line, col] triples: its keys, one
-    level down ("models.max_asl") and list items ("retains[0]")."""
-    data, path = value._data, value._path
-    out: list[Any] = []
-    for key, (line, col) in data.value_pos.items():
-        out.append([key, line, col])
-        inner = data.get(key)
+    """What a Positions view can answer: its keys' places, and one level down the places of a
+    mapping's keys ("models.max_asl") or of a list's items ("retains[0]"). Written as they are
+    held (dicts and lists of [line, col]), so orjson does the work."""
+    data = value._data
+    nested: dict[str, Any] = {}
+    for key, inner in data.items():
         if isinstance(inner, PosDict):
-            out += [[f"{key}.{sub}", l2, c2] for sub, (l2, c2) in inner.value_pos.items()]
+            nested[key] = inner.value_pos
         elif isinstance(inner, PosList):
-            out += [[f"{key}[{i}]", l2, c2] for i, (l2, c2) in enumerate(inner.item_pos)]
-    return [path, out]
+            nested[key] = inner.item_pos
+    return [value._path, data.value_pos, nested]
 
 
 class _SavedPositions(Mapping[str, Origin]):
-    """Positions read back from the cache, made into Origins only when first asked for (they
-    serve error messages, so most are never asked for)."""
+    """A Positions view read back from the cache: the same keys and answers, Origins made only
+    when asked for (they serve error messages, so most are never asked for)."""
 
-    __slots__ = ("_path", "_items", "_map")
+    __slots__ = ("_path", "_top", "_nested")
 
-    def __init__(self, path: str, items: list[Any]):
-        self._path, self._items = path, items
-        self._map: dict[str, Origin] | None = None
-
-    def _origins(self) -> dict[str, Origin]:
-        if self._map is None:
-            self._map = {key: Origin(self._path, line, col) for key, line, col in self._items}
-        return self._map
+    def __init__(self, path: str, top: dict[str, list[int]], nested: dict[str, Any]):
+        self._path, self._top, self._nested = path, top, nested
 
     def __getitem__(self, key: str) -> Origin:
-        for name, line, col in self._items:  # a handful of fields: a scan beats building a dict
-            if name == key:
-                return Origin(self._path, line, col)
-        raise KeyError(key)
-
-    def get(self, key: str, default: Any = None) -> Any:
-        for name, line, col in self._items:
-            if name == key:
-                return Origin(self._path, line, col)
-        return default
+        head, dot, sub = key.partition(".")
+        if dot:
+            inner = self._nested.get(head)
+            if isinstance(inner, dict) and sub in inner:
+                return Origin(self._path, *inner[sub])
+            raise KeyError(key)
+        name, bracket, index = key.partition("[")
+        if bracket:
+            items = self._nested.get(name)
+            i = int(index.rstrip("]"))
+            if isinstance(items, list) and 0 <= i < len(items):
+                return Origin(self._path, *items[i])
+            raise KeyError(key)
+        line, col = self._top[key]
+        return Origin(self._path, line, col)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._origins())
+        return iter(self._top)
 
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self._top)
 
 
-# Each class is written as the list of its fields, in order; nested objects as lists too. The
-# readers below rebuild them field by field, knowing each field's kind (fast: no generic walk).
-def _encode(value: Any) -> Any:
+# Model objects are frozen dataclasses: orjson writes them itself, as objects of their fields
+# (dates as ISO text, tuples as lists), in C; only the position views need a hand. The readers
+# below rebuild them field by field, knowing each field's kind (no generic walk).
+def _default(value: Any) -> Any:
     if isinstance(value, Positions):
         return _positions(value)
     if isinstance(value, _SavedPositions):
-        return [value._path, value._items]
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return [_encode(getattr(value, f)) for f in _FIELDS[type(value).__name__]]
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, (tuple, list)):
-        return [_encode(v) for v in value]
-    return value
+        return [value._path, value._top, value._nested]
+    raise TypeError(f"cannot cache a {type(value).__name__}")
 
 
 def _date(text: str | None) -> dt.date | None:
     return None if text is None else dt.date.fromisoformat(text)
 
 
-def _origin(x: list[Any]) -> Origin:
-    return Origin(x[0], x[1], x[2])
+def _origin(x: dict[str, Any]) -> Origin:
+    return Origin(x["path"], x["line"], x["col"])
 
 
-def _diagnostic(x: list[Any]) -> Diagnostic:
-    return Diagnostic(x[0], x[1], x[2], x[3], x[4])
+def _diagnostic(x: dict[str, Any]) -> Diagnostic:
+    return Diagnostic(x["path"], x["line"], x["col"], x["message"], x["severity"])
 
 
-def _rule(x: list[Any]) -> Rule:
-    return Rule(x[0], x[1], x[2], x[3], tuple(x[4]), x[5], _date(x[6]), _date(x[7]), x[8], x[9], x[10],
-                _origin(x[11]), _SavedPositions(*x[12]))
+def _rule(x: dict[str, Any]) -> Rule:
+    return Rule(x["id"], x["title"], x["text"], x["effect"], tuple(x["obligations"]), x["waivable"],
+                _date(x["effective"]), _date(x["retired"]), x["replaced_by"], x["document"], x["section"],
+                _origin(x["origin"]), _SavedPositions(*x["positions"]))
 
 
-def _section(x: list[Any]) -> Section:
-    return Section(x[0], x[1], x[2], tuple(map(_rule, x[3])), tuple(map(_section, x[4])), x[5], _origin(x[6]))
+def _section(x: dict[str, Any]) -> Section:
+    return Section(x["id"], x["title"], x["intro"], tuple(map(_rule, x["rules"])),
+                   tuple(map(_section, x["sections"])), x["depth"], _origin(x["origin"]))
 
 
-def _document(x: list[Any]) -> Document:
-    return Document(x[0], x[1], dt.date.fromisoformat(x[2]), x[3],
-                    tuple(Obligation(o[0], o[1], o[2], o[3], _origin(o[4])) for o in x[4]),
-                    tuple(map(_section, x[5])), x[6], _origin(x[7]), _SavedPositions(*x[8]))
+def _document(x: dict[str, Any]) -> Document:
+    return Document(x["id"], x["title"], dt.date.fromisoformat(x["effective"]), x["summary"],
+                    tuple(Obligation(o["id"], o["title"], o["text"], o["document"], _origin(o["origin"]))
+                          for o in x["obligations"]),
+                    tuple(map(_section, x["sections"])), x["path"], _origin(x["origin"]),
+                    _SavedPositions(*x["positions"]))
 
 
-def _exception(x: list[Any]) -> Exception_:
-    return Exception_(x[0], x[1], x[2], dt.date.fromisoformat(x[3]), _date(x[4]), _date(x[5]), tuple(x[6]),
-                      tuple(x[7]), x[8], tuple(Permit(p[0], tuple(p[1]), _origin(p[2]), _origin(p[3])) for p in x[9]),
-                      tuple(x[10]), x[11], x[12], _origin(x[13]), _SavedPositions(*x[14]))
+def _exception(x: dict[str, Any]) -> Exception_:
+    return Exception_(x["id"], x["title"], x["status"], dt.date.fromisoformat(x["effective"]),
+                      _date(x["review_by"]), _date(x["expires"]), tuple(x["customer_types"]),
+                      tuple(x["attestations"]), x["max_asl"],
+                      tuple(Permit(p["rule"], tuple(p["purposes"]), _origin(p["origin"]), _origin(p["rule_origin"]))
+                            for p in x["permits"]),
+                      tuple(x["retains"]), x["summary"], x["path"], _origin(x["origin"]),
+                      _SavedPositions(*x["positions"]))
 
 
 def _models(x: list[Any]) -> tuple[Model, ...]:
-    return tuple(Model(m[0], m[1], m[2], _origin(m[3])) for m in x)
+    return tuple(Model(m["id"], m["name"], m["asl"], _origin(m["origin"])) for m in x)
 
 
-_READERS = {"document": _document, "exception": _exception, "models": _models}
+_READERS: dict[str, Callable[[Any], Any]] = {"document": _document, "exception": _exception, "models": _models}
 
 
 def _check_layout() -> None:
-    """The readers above follow the dataclasses' field order; fail loudly in tests if not."""
+    """The readers above know every field of the dataclasses; fail loudly in tests if one is added."""
     expected = {"Rule": 13, "Section": 7, "Document": 9, "Exception_": 15, "Model": 4, "Permit": 4,
                 "Obligation": 5, "Origin": 3, "Diagnostic": 5, "AnchorRef": 2}
     actual = {name: len(names) for name, names in _FIELDS.items()}
@@ -155,18 +157,11 @@ def _check_layout() -> None:
 _READ: dict[str, dict[tuple[str, str], list[Any]]] = {}
 
 
+@paused_collection
 def load(root: Path) -> dict:
     """The cache of per-file stages for the sources under ``root`` ({} when there is none, or
     when it is damaged, foreign or of another version)."""
-    import gc
-
-    collecting = gc.isenabled()
-    gc.disable()  # tens of thousands of objects that all live on: collection would find nothing
-    try:
-        return _load(root)
-    finally:
-        if collecting:
-            gc.enable()
+    return _load(root)
 
 
 def _load(root: Path) -> dict:
@@ -185,21 +180,21 @@ def _load(root: Path) -> dict:
             path, digest, kind, (found, obj, refs) = entry
             out[(path, digest)] = ([_diagnostic(d) for d in found],
                                    None if obj is None else _READERS[kind](obj),
-                                   [AnchorRef(r[0], _diagnostic(r[1])) for r in refs])
+                                   [AnchorRef(r["target"], _diagnostic(r["diagnostic"])) for r in refs])
             read[(path, digest)] = entry  # written back as it was read, if still wanted
         return out
     except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError, orjson.JSONDecodeError):
         return {}
 
 
+@paused_collection
 def save(root: Path, stages: dict) -> None:
     """Write the cache (atomically; a failure to write is no error: it is only a cache)."""
     try:
         read = _READ.get(str(Path(root).resolve()), {})
-        body = orjson.dumps([read.get((path, digest)) or
-                             [path, digest, kind_of(path), [_encode(found), _encode(obj), _encode(refs)]]
+        body = orjson.dumps([read.get((path, digest)) or [path, digest, kind, [found, obj, refs]]
                              for (path, digest), (found, obj, refs) in sorted(stages.items())
-                             if kind_of(path) in _READERS])
+                             if (kind := kind_of(path)) in _READERS], default=_default)
         header = orjson.dumps({"tool": __version__, "format": FORMAT, "sha256": hashlib.sha256(body).hexdigest()})
         folder = cache_location(root)
         folder.mkdir(parents=True, exist_ok=True)
