@@ -18,6 +18,7 @@ import click
 from . import __version__
 from .bundle.errors import BundleError, BundleNotFound, KeyFileError, PackagingError
 from .errors import Diagnostic, PolicyError, UsageError, ValidationFailed
+from .gcpause import paused_collection
 
 EXIT_INVALID = 1
 EXIT_USAGE = 2
@@ -277,6 +278,7 @@ def _commit_json(c) -> dict:
 @root_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--rev", default="HEAD", show_default=True, help="Whose history: a branch, tag or commit.")
+@paused_collection  # the walk's objects all live until the output is written
 def history(root: Path, fmt: str, rev: str) -> None:
     """Versions of the policy from git, newest first, each change summarized clause by clause."""
     from .history.versions import timeline

@@ -233,18 +233,20 @@ def build_document(path: str, data: PosDict) -> Document:
                     obligations, sections, path, _origin(path, data.pos), _positions(path, data))
 
 
+def build_rule(path: str, doc_id: str, section_id: str, r: PosDict, rpos: tuple[int, int]) -> Rule:
+    return Rule(
+        id=r["id"], title=r["title"], text=r["text"], effect=r.get("effect", "prohibit"),
+        obligations=tuple(r.get("obligations", ())), waivable=r.get("waivable", False),
+        effective=_date(r.get("effective")), retired=_date(r.get("retired")),
+        replaced_by=r.get("replaced_by"), document=doc_id, section=section_id,
+        origin=_origin(path, rpos), positions=_positions(path, r),
+    )
+
+
 def _build_section(path: str, doc_id: str, data: PosDict, pos, depth: int) -> Section:
     rules_data = data.get("rules", ())
-    rules = tuple(
-        Rule(
-            id=r["id"], title=r["title"], text=r["text"], effect=r.get("effect", "prohibit"),
-            obligations=tuple(r.get("obligations", ())), waivable=r.get("waivable", False),
-            effective=_date(r.get("effective")), retired=_date(r.get("retired")),
-            replaced_by=r.get("replaced_by"), document=doc_id, section=data["id"],
-            origin=_origin(path, rpos), positions=_positions(path, r),
-        )
-        for r, rpos in zip(rules_data, getattr(rules_data, "item_pos", ()))
-    )
+    rules = tuple(build_rule(path, doc_id, data["id"], r, rpos)
+                  for r, rpos in zip(rules_data, getattr(rules_data, "item_pos", ())))
     subs_data = data.get("sections", ())
     subs = tuple(_build_section(path, doc_id, s, spos, depth + 1)
                  for s, spos in zip(subs_data, getattr(subs_data, "item_pos", ())))

@@ -192,6 +192,8 @@ def _rules(old: Corpus, new: Corpus, renamed: dict[str, str]) -> list[dict[str, 
             out.append({"id": rid, "change": "removed", "document": o.document, "section": o.section,
                         "title": o.title})
             continue
+        if o is n and o.section not in renamed:
+            continue  # the very same rule (versions read incrementally share what did not change)
         fields = _rule_fields(o, n)
         moved = None
         if (o.document, renamed.get(o.section, o.section)) != (n.document, n.section):

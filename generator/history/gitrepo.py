@@ -9,6 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import subprocess
+import threading
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
@@ -64,6 +67,83 @@ def import_git():
     return git
 
 
+class BlobStream:
+    """Many blobs from one `git cat-file --batch`, asked for in (about) the order given.
+
+    A thread writes the ids; reading stops at the blob asked for, keeping the few read past on
+    the way. An id not in the list, or a failure of the stream, answers None (the caller then
+    reads the blob on its own), so the stream can only make reading faster, never different."""
+
+    STASH_BYTES = 32 * 1024 * 1024
+
+    def __init__(self, executable: str, git_dir: Path, shas: list[str]):
+        order = list(dict.fromkeys(shas))
+        self.pending: deque[str] = deque(order)
+        self.wanted = set(order)
+        self.stash: dict[str, bytes] = {}
+        self.stashed = 0  # bytes in the stash
+        self.proc = subprocess.Popen([executable, f"--git-dir={git_dir}", "cat-file", "--batch"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.writer = threading.Thread(target=self._write, args=(order,), daemon=True)
+        self.writer.start()
+
+    def _write(self, order: list[str]) -> None:
+        stdin = self.proc.stdin
+        assert stdin is not None
+        try:
+            for start in range(0, len(order), 512):
+                stdin.write("".join(f"{sha}\n" for sha in order[start:start + 512]).encode())
+            stdin.close()
+        except (OSError, ValueError):  # the reader closed the stream first
+            pass
+
+    def get(self, sha: str) -> bytes | None:
+        if sha in self.stash:
+            self.wanted.discard(sha)
+            data = self.stash.pop(sha)
+            self.stashed -= len(data)
+            return data
+        if sha not in self.wanted:
+            return None
+        stdout = self.proc.stdout
+        assert stdout is not None
+        try:
+            while self.pending:
+                current = self.pending.popleft()
+                header = stdout.readline().split()
+                if len(header) != 3 or header[0].decode() != current or header[1] != b"blob":
+                    raise OSError("unexpected answer from git cat-file")
+                data = stdout.read(int(header[2]))
+                stdout.read(1)  # the newline after each object
+                if current == sha:
+                    self.wanted.discard(sha)
+                    return data
+                self.stash[current] = data
+                self.stashed += len(data)
+                while self.stashed > self.STASH_BYTES:  # read past and never asked for: let go
+                    oldest = next(iter(self.stash))
+                    self.stashed -= len(self.stash.pop(oldest))
+                    self.wanted.discard(oldest)
+        except (OSError, ValueError):
+            self.close()
+        return None
+
+    def close(self) -> None:
+        self.pending.clear()
+        self.wanted.clear()
+        self.stash.clear()
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        for stream in (self.proc.stdout, self.proc.stdin):
+            if stream is not None:
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+        self.writer.join(timeout=5)
+
+
 def blob_id(data: bytes) -> str:
     """The id git gives these bytes as a blob (`git hash-object`)."""
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
@@ -95,9 +175,22 @@ class GitSources:
         rel = self.root.relative_to(top).as_posix()
         self.prefix = "" if rel == "." else rel + "/"
         self.git_dir = Path(self.repo.git_dir)
+        self._stream: BlobStream | None = None
 
     def close(self) -> None:
+        if self._stream is not None:
+            self._stream.close()
+            self._stream = None
         self.repo.close()
+
+    def prefetch(self, shas: list[str]) -> None:
+        """Blobs about to be read, in the order they will be: read through one `git cat-file
+        --batch` stream instead of one request and answer each (a fifth of a cold history)."""
+        if self._stream is not None:
+            self._stream.close()
+        git = import_git()
+        executable = git.Git.GIT_PYTHON_GIT_EXECUTABLE or "git"
+        self._stream = BlobStream(executable, self.git_dir, shas) if shas else None
 
     def __enter__(self):
         return self
@@ -167,6 +260,10 @@ class GitSources:
         return files, pyproject
 
     def blob(self, sha: str) -> bytes:
+        if self._stream is not None:
+            data = self._stream.get(sha)
+            if data is not None:
+                return data
         return self.repo.odb.stream(bytes.fromhex(sha)).read()
 
     def log(self, rev: str = "HEAD") -> list[CommitInfo]:

@@ -19,13 +19,16 @@ import os
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 from .. import __version__
 from ..cachedir import cache_folder
 from ..gcpause import paused_collection
 from ..load import KIND_DOCUMENT, KIND_EXCEPTION, KIND_MODELS, RawFile
 from ..load.files import kind_of
-from ..model import Corpus
+from ..load import PosDict
+from ..model import Corpus, Document
+from .incremental import Known, remember, update as read_from_previous
 from .diff import diff_corpora
 from .gitrepo import Change, CommitInfo, GitSources
 
@@ -154,22 +157,46 @@ class _Parser:
     def __init__(self, sources: GitSources, cache: _Cache):
         self.sources, self.cache = sources, cache
         self.objects: OrderedDict[str, object] = OrderedDict()
+        self.known: dict[str, Known] = {}  # path -> the last version that read cleanly
         self.errors: dict[str, tuple[int, int, str]] = {}  # blob -> its first error (this run)
 
     def model(self, path: str, blob: str):
         if blob in self.objects:
             self.objects.move_to_end(blob)
             return self.objects[blob]
-        from ..validate import model_stage_with_error  # parse, schema check and build: no prose checks
+        from ..validate import model_stage_parsed  # parse, schema check and build: no prose checks
 
         kind = kind_of(path) or KIND_DOCUMENT
-        obj, error = model_stage_with_error(RawFile(path, kind, self.sources.blob(blob)))
+        data = self.sources.blob(blob)
+        obj = self._from_previous(path, kind, data)
+        if obj is None:
+            obj, error, parsed = model_stage_parsed(RawFile(path, kind, data))
+            if error is not None:
+                self.errors[blob] = (error.line, error.col, error.message)
+            elif kind == KIND_DOCUMENT and parsed is not None and parsed.text is not None:
+                known = remember(parsed.text, cast(PosDict, parsed.value), cast(Document, obj))
+                if known is not None:
+                    self.known[path] = known
         self.objects[blob] = obj
-        if error is not None:
-            self.errors[blob] = (error.line, error.col, error.message)
         if len(self.objects) > self.KEEP:
             self.objects.popitem(last=False)
         return obj
+
+    def _from_previous(self, path: str, kind: str, data: bytes):
+        """The document read from the last version of it that read cleanly, when only the
+        rules a commit changed need reading (incremental.py); None otherwise."""
+        known = self.known.get(path) if kind == KIND_DOCUMENT else None
+        if known is None:
+            return None
+        try:
+            text = (data[3:] if data.startswith(b"\xef\xbb\xbf") else data).decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        newer = read_from_previous(known, path, text)
+        if newer is None:
+            return None
+        self.known[path] = newer
+        return newer.document
 
     def facts(self, path: str, blob: str) -> dict:
         known = self.cache.blobs.get(blob)
@@ -230,6 +257,7 @@ def _timeline(root: Path, rev: str, as_of: dt.date | None) -> Timeline:
         tags = sources.tags() if commits else {}
         cache = _Cache(sources.git_dir)
         parser = _Parser(sources, cache)
+        sources.prefetch(_blobs_to_read(commits, cache))
         state = _State(parser)
         versions: dict[str, list[Version]] = {}
         entries: list[Entry] = []
@@ -305,6 +333,21 @@ class _State:
 
     def exceptions_key(self) -> str | None:
         return max(self.active.values()) if self.active else None
+
+
+def _blobs_to_read(commits: list[CommitInfo], cache: _Cache) -> list[str]:
+    """The blobs the walk will read, in walk order: those whose facts or whose change from the
+    previous version are not in the cache (a warm run reads none)."""
+    out: list[str] = []
+    for commit in commits:
+        for c in commit.changes:
+            if kind_of(c.path) is None:
+                continue
+            pair = f"{c.old_blob}..{c.new_blob}"
+            for blob in (c.old_blob, c.new_blob):
+                if blob and (blob not in cache.blobs or pair not in cache.pairs):
+                    out.append(blob)
+    return out
 
 
 def _first_error(parser: _Parser, current: dict[str, str], paths: set[str]) -> str | None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from ..config import load_settings
 from ..errors import Diagnostic, SourceError, ValidationFailed
 from ..gcpause import paused_collection
-from ..load import KIND_DOCUMENT, KIND_EXCEPTION, KIND_MODELS, PosDict, RawFile, parse, read_tree
+from ..load import KIND_DOCUMENT, KIND_EXCEPTION, KIND_MODELS, ParsedFile, PosDict, RawFile, parse, read_tree
 from ..model import Corpus, build_document, build_exception, build_models
 from .invariants import check_documents, check_exception, check_models, check_replacements
 from .links import check_prose, resolve_anchors
@@ -78,17 +78,22 @@ def check_root_cached(root: Path, *, today: dt.date | None = None, keep: dict | 
 def _load(raw: RawFile) -> tuple[list[Diagnostic], object | None]:
     """Parse, check against the schema and build the model object of one file (None when it
     does not load or breaks its schema), with what was found on the way."""
+    found, obj, _parsed = _load_parsed(raw)
+    return found, obj
+
+
+def _load_parsed(raw: RawFile) -> tuple[list[Diagnostic], object | None, ParsedFile | None]:
     try:
         parsed = parse(raw)
     except SourceError as exc:
-        return [exc.diagnostic], None
+        return [exc.diagnostic], None, None
     found = check_structure(parsed)
     if any(d.severity == "error" for d in found):
-        return found, None
+        return found, None, parsed
     if raw.kind == KIND_MODELS:
-        return found, tuple(build_models(raw.path, cast(PosDict, parsed.value)))
+        return found, tuple(build_models(raw.path, cast(PosDict, parsed.value))), parsed
     builder = build_document if raw.kind == KIND_DOCUMENT else build_exception
-    return found, builder(raw.path, cast(PosDict, parsed.value))
+    return found, builder(raw.path, cast(PosDict, parsed.value)), parsed
 
 
 def _file_stage(raw: RawFile) -> tuple[list[Diagnostic], object | None, list]:
@@ -108,11 +113,18 @@ def model_stage(raw: RawFile) -> object | None:
 
 def model_stage_with_error(raw: RawFile) -> tuple[object | None, Diagnostic | None]:
     """The model object of one file, or None and the first error that stopped it."""
-    found, obj = _load(raw)
+    obj, error, _parsed = model_stage_parsed(raw)
+    return obj, error
+
+
+def model_stage_parsed(raw: RawFile) -> tuple[object | None, Diagnostic | None, ParsedFile | None]:
+    """model_stage_with_error, and the parsed file (its positioned values and text) when it
+    parsed."""
+    found, obj, parsed = _load_parsed(raw)
     if obj is not None:
-        return obj, None
+        return obj, None, parsed
     errors = sorted(d for d in found if d.severity == "error")
-    return None, errors[0] if errors else Diagnostic(raw.path, 0, 0, "the file does not load")
+    return None, errors[0] if errors else Diagnostic(raw.path, 0, 0, "the file does not load"), parsed
 
 
 @paused_collection

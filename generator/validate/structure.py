@@ -47,6 +47,21 @@ def _fast(kind: str):
     return fastjsonschema.compile(load_schema(kind), formats={"date": is_date}, use_default=False)
 
 
+def rule_is_clean(path: str, rule, where: tuple[int, int]) -> bool:
+    """Whether one rule of a document matches the schema's rule definition and holds no
+    placeholder: what check_structure would find nothing to say about, for that rule alone.
+    (The rule is checked inside the smallest valid document, by the document's own validator.)"""
+    if _placeholders(path, rule, rule, where, "rules"):
+        return False
+    shell = {"id": "shell", "title": "Shell", "effective": "2000-01-01",
+             "sections": [{"id": "shell", "title": "Shell", "rules": [rule]}]}
+    try:
+        _fast("document")(shell)
+    except fastjsonschema.JsonSchemaException:
+        return False
+    return True
+
+
 @cache
 def _full(kind: str):
     import jsonschema  # only needed when a file is invalid: keep it off the start-up path
