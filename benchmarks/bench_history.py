@@ -8,12 +8,13 @@ document; every 25th moves an exception's review date). Then times, as commands:
   git log     git log --name-only over the same paths (the floor for walking the history)
   history     policy history, cold (no cache) and warm (cache under .git/policy-cache/)
   diff        policy diff FIRST LAST: the whole range, clause by clause
-Bars (issue 5): history under 10 s cold and under 1 s warm.
+Bars: history under 3 s cold (issue 12; issue 5 asked for 10 s) and under 1 s warm.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import shutil
 import subprocess
@@ -30,7 +31,8 @@ def _data(payload: bytes) -> bytes:
     return b"data %d\n" % len(payload) + payload + b"\n"
 
 
-def make_repository(root: Path, commits: int, documents: int, rules: int, exceptions: int) -> None:
+def make_repository(root: Path, commits: int, documents: int, rules: int, exceptions: int,
+                    add_lines: bool = False) -> None:
     generate(root, documents, rules, exceptions)
     files = {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*.yaml"))}
     for p in root.iterdir():
@@ -60,8 +62,11 @@ def make_repository(root: Path, commits: int, documents: int, rules: int, except
             text = files[path].decode()
             lines = text.split("\n")
             candidates = [n for n, line in enumerate(lines) if line.startswith("          ") and line.strip()]
-            for n in rng.sample(candidates, 2):
-                lines[n] = lines[n].rstrip(".") + f" (edit {i})."
+            for n in sorted(rng.sample(candidates, 2), reverse=True):
+                if add_lines:  # a sentence more: every later line moves down
+                    lines.insert(n + 1, lines[n][: len(lines[n]) - len(lines[n].lstrip())] + f"Edit {i}.")
+                else:
+                    lines[n] = lines[n].rstrip(".") + f" (edit {i})."
             if i % 100 == 0:
                 lines = [f"effective: 2025-{1 + i // 100 % 12:02d}-15" if line.startswith("effective: ") else line
                          for line in lines]
@@ -76,7 +81,8 @@ def make_repository(root: Path, commits: int, documents: int, rules: int, except
 
 def timed(cmd: list[str], cwd: Path) -> float:
     start = time.perf_counter()
-    subprocess.run(cmd, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {k: v for k, v in os.environ.items() if k != "POLICY_CACHE_DIR"}  # the cache under .git, cleared here
+    subprocess.run(cmd, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     return time.perf_counter() - start
 
 
@@ -86,27 +92,33 @@ def main() -> None:
     ap.add_argument("--rules", type=int, default=10_000)
     ap.add_argument("--documents", type=int, default=100)
     ap.add_argument("--exceptions", type=int, default=1_000)
+    ap.add_argument("--add-lines", action="store_true",
+                    help="edits add a line to a rule's text (so later lines move) instead of rewording one in place")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="policy-bench-history-"))
     try:
         root = work / "repo"
         start = time.perf_counter()
-        make_repository(root, args.commits, args.documents, args.rules, args.exceptions)
+        make_repository(root, args.commits, args.documents, args.rules, args.exceptions, args.add_lines)
         print(f"repository: {args.commits} commits over {args.rules} rules, {args.exceptions} exceptions "
               f"(made in {time.perf_counter() - start:.1f} s)")
         policy = shutil.which("policy") or str(Path(sys.executable).parent / "policy")
         t_git = min(timed(["git", "log", "--name-only", "--", "policy", "exceptions", "pyproject.toml"], root)
                     for _ in range(3))
         shutil.rmtree(root / ".git" / "policy-cache", ignore_errors=True)
-        t_cold = timed([policy, "history", "--root", str(root), "--format", "json"], root)
+        colds = []
+        for _ in range(3):
+            shutil.rmtree(root / ".git" / "policy-cache", ignore_errors=True)
+            colds.append(timed([policy, "history", "--root", str(root), "--format", "json"], root))
+        t_cold = min(colds)
         t_warm = min(timed([policy, "history", "--root", str(root), "--format", "json"], root) for _ in range(3))
         first = subprocess.run(["git", "rev-list", "--max-parents=0", "HEAD"], cwd=root, check=True,
                                capture_output=True, text=True).stdout.strip()
         t_diff = timed([policy, "diff", first, "HEAD", "--root", str(root), "--format", "json"], root)
         print(f"{'measure':<16}{'seconds':>9}")
         print(f"{'git log':<16}{t_git:>9.3f}   git log --name-only -- policy exceptions pyproject.toml")
-        print(f"{'history cold':<16}{t_cold:>9.3f}   policy history, no cache (bar: < 10 s) "
-              f"{'PASS' if t_cold < 10 else 'FAIL'}")
+        print(f"{'history cold':<16}{t_cold:>9.3f}   policy history, no cache (bar: < 3 s, issue 12) "
+              f"{'PASS' if t_cold < 3 else 'FAIL'}")
         print(f"{'history warm':<16}{t_warm:>9.3f}   policy history, cache keyed by blob ids (bar: < 1 s) "
               f"{'PASS' if t_warm < 1 else 'FAIL'}")
         print(f"{'diff':<16}{t_diff:>9.3f}   policy diff FIRST HEAD over the whole range")

@@ -6,6 +6,7 @@ import hashlib
 import html
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -204,6 +205,8 @@ def test_a_killed_build_leaves_the_previous_site_untouched(tmp_path):
     generate(root, documents=5, rules=200, exceptions=20)
     out = tmp_path / "site"
     build(root, out)
+    build(root, out)  # a second time: now the first build's tree is kept as the spare one
+    assert (tmp_path / ".site.spare" / ".buildinfo").is_file()
     before = tree(out)
     page = root / "policy" / "doc-001.yaml"
     page.write_text(page.read_text().replace("Generated policy document 1\n", "Renamed document\n"))
@@ -217,12 +220,14 @@ def test_a_killed_build_leaves_the_previous_site_untouched(tmp_path):
         time.sleep(0.01)
     temporaries = [p for p in tmp_path.iterdir() if p.name.startswith(".site.tmp-")]
     assert len(temporaries) == 1 and any(temporaries[0].rglob("*.*"))  # caught half-written
+    assert not (tmp_path / ".site.spare").exists()  # it was being updated: taken, and unmarked
+    assert not (temporaries[0] / ".buildinfo").exists()
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    assert tree(out) == before  # every byte of the old site is still there
+    assert tree(out) == before  # every byte of the old site is still there (pages linked to it too)
     build(root, out)  # the next build succeeds and removes the leftover
     assert "Renamed document" in (out / "index.html").read_text()
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".site")] == []
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".site")] == [".site.spare"]
 
 
 def test_refuses_to_replace_folders_it_did_not_write(tmp_path, root):
@@ -261,3 +266,43 @@ def test_build_command(tmp_path, cli, root):
     gov.write_text(gov.read_text().replace("status: active", "status: draft"))
     strict = cli(["build", "--strict", "--root", str(root), "--out", str(tmp_path / "out2")])
     assert strict.exit_code == 1 and not (tmp_path / "out2").exists()
+
+
+def test_builds_through_the_spare_tree_equal_builds_from_scratch(tmp_path):
+    """The tree swapped out by a build is updated by the next one: after edits, a removed
+    document, a damaged spare and a spare from a site that no longer matches, the site is byte
+    for byte what a build into a new folder gives, and the live site's files are never written."""
+    root = tmp_path / "corpus"
+    generate(root, documents=6, rules=60, exceptions=6)
+    out = tmp_path / "site"
+    spare = tmp_path / ".site.spare"
+
+    def fresh() -> dict[str, str]:
+        other = tmp_path / f"fresh-{len(list(tmp_path.glob('fresh-*')))}"
+        build(root, other)
+        return tree(other)
+
+    build(root, out)
+    build(root, out)
+    assert tree(spare) == tree(out)  # nothing changed: the spare is the same site
+    live = {p: (out / p).stat().st_ino for p in tree(out)}
+    doc1, extra = root / "policy" / "doc-001.yaml", root / "policy" / "doc-106.yaml"
+    extra.write_text(doc1.read_text().replace("doc-001", "doc-106").replace("-001", "-106"))  # a document more
+    doc1.write_text(doc1.read_text().replace("Generated policy document 1\n", "Renamed document\n"))
+    build(root, out)
+    assert tree(out) == fresh() and (out / "doc-106" / "index.html").is_file()
+    kept = [p for p in tree(out) if (out / p).stat().st_ino == live.get(p)]
+    assert kept and len(kept) < len(live)  # unchanged pages are links to what was live; changed ones new
+    build(root, out)  # now the spare holds doc-106 too
+    extra.unlink()  # a document goes: its pages must go from the spare as well
+    build(root, out)
+    assert tree(out) == fresh() and not (out / "doc-106").exists()
+    build(root, out)
+    assert tree(out) == fresh()
+    (spare / ".buildinfo").unlink()  # a spare that cannot say what it holds is not used
+    (spare / "stray.html").write_text("not ours")
+    build(root, out)
+    assert tree(out) == fresh() and not (out / "stray.html").exists()
+    shutil.rmtree(spare)  # and one that is gone is not missed
+    build(root, out)
+    assert tree(out) == fresh()

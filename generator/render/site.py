@@ -2,7 +2,13 @@
 
 An interrupted or failed build leaves the previous site untouched. Pages whose fingerprint is
 unchanged since the previous build are copied from it instead of rendered again (the
-fingerprints are kept in ``.buildinfo``, as Sphinx does)."""
+fingerprints are kept in ``.buildinfo``, as Sphinx does).
+
+The site the swap replaces is kept beside it as ``.<name>.spare``: the next build renames it to
+its temporary folder and brings it up to date (only changed pages are written, stale ones
+removed), so a rebuild after a small edit does not make a thousand folders again. Pages are
+never written in place (a page may be a hard link to the live site's), and the spare is never
+served: it is outside the site folder, and safe to delete at any time."""
 
 from __future__ import annotations
 
@@ -21,6 +27,7 @@ from ..errors import UsageError
 from .engine import Page
 
 BUILDINFO = ".buildinfo"
+SPARE = ".spare"
 _FORMAT = 1
 
 
@@ -81,11 +88,11 @@ def write_site(pages: Iterable[Page], out: Path, memory: dict[str, tuple[str, by
             page.gather()
     if seal is not None:
         seal()
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=parent))
+    tmp, spare = _workspace(parent, out.name)
     rendered = reused = 0
     rendered_paths: list[str] = []
     fingerprints: dict[str, str] = {}
-    made = {tmp}
+    made = {tmp} | {(tmp / path).parent for path in spare}
     try:
         for page in pages:
             target = tmp / page.path
@@ -93,6 +100,11 @@ def write_site(pages: Iterable[Page], out: Path, memory: dict[str, tuple[str, by
                 target.parent.mkdir(parents=True, exist_ok=True)
                 made.add(target.parent)
             fingerprints[page.path] = page.fingerprint
+            if spare.get(page.path) == page.fingerprint and target.is_file():
+                reused += 1  # already there: the spare tree held this very page
+                continue
+            if page.path in spare:
+                target.unlink(missing_ok=True)  # never written in place: it may be a link to the live site
             if previous.get(page.path) == page.fingerprint and _link_or_copy(out / page.path, target):
                 reused += 1
                 continue
@@ -107,6 +119,7 @@ def write_site(pages: Iterable[Page], out: Path, memory: dict[str, tuple[str, by
                 memory[page.path] = (page.fingerprint, data)
             rendered += 1
             rendered_paths.append(page.path)
+        _remove_stale_pages(tmp, spare.keys() - fingerprints.keys())
         (tmp / BUILDINFO).write_text(json.dumps({"format": _FORMAT, "pages": fingerprints}, sort_keys=True,
                                                 indent=0) + "\n", encoding="utf-8")
         os.chmod(tmp, 0o755)
@@ -115,6 +128,50 @@ def write_site(pages: Iterable[Page], out: Path, memory: dict[str, tuple[str, by
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return WriteStats(len(fingerprints), rendered, reused, tuple(rendered_paths))
+
+
+def spare_folder(out: Path) -> Path:
+    """The previous build's tree, kept beside the site (never inside it) so that the next build
+    updates it instead of making every folder again; safe to delete at any time."""
+    return out.resolve().parent / f".{out.name}{SPARE}"
+
+
+def _workspace(parent: Path, name: str) -> tuple[Path, dict[str, str]]:
+    """The folder to build into, and the fingerprints of the pages it already holds.
+
+    The spare tree (the site before last, swapped out by the previous build) is taken when it is
+    there and complete: renamed to this process's temporary name (so that two builds never share
+    it), its .buildinfo removed first (a build killed while updating it leaves a folder that the
+    next build deletes, never a spare that lies about its pages). Otherwise an empty folder."""
+    spare = parent / f".{name}{SPARE}"
+    mine = parent / f".{name}.tmp-{os.getpid()}-spare"
+    try:
+        os.rename(spare, mine)
+    except OSError:
+        return Path(tempfile.mkdtemp(prefix=f".{name}.tmp-{os.getpid()}-", dir=parent)), {}
+    pages = previous_fingerprints(mine)
+    try:
+        (mine / BUILDINFO).unlink()
+    except OSError:
+        pages = {}
+    if not pages:
+        shutil.rmtree(mine, ignore_errors=True)
+        return Path(tempfile.mkdtemp(prefix=f".{name}.tmp-{os.getpid()}-", dir=parent)), {}
+    return mine, pages
+
+
+def _remove_stale_pages(tmp: Path, paths: Iterable[str]) -> None:
+    """Pages the spare tree held that this build does not have; then their emptied folders."""
+    folders: set[Path] = set()
+    for path in paths:
+        target = tmp / path
+        target.unlink(missing_ok=True)
+        folders.update(p for p in target.parents if p != tmp and p.is_relative_to(tmp))
+    for folder in sorted(folders, key=lambda f: len(f.parts), reverse=True):
+        try:
+            folder.rmdir()
+        except OSError:
+            pass  # not empty: it holds pages of this build
 
 
 def _link_or_copy(old: Path, new: Path) -> bool:
@@ -133,8 +190,9 @@ def _link_or_copy(old: Path, new: Path) -> bool:
 
 def _remove_stale_temporaries(parent: Path, name: str) -> None:
     """Leftovers of builds that were killed: remove those whose process is gone."""
+    prefix = f".{name}."
     for entry in parent.glob(f".{name}.*-*"):
-        parts = entry.name.split("-")
+        parts = entry.name[len(prefix):].split("-")  # "tmp-PID-..." or "old-PID-x" (the name may hold '-')
         try:
             pid = int(parts[1])
         except (IndexError, ValueError):
@@ -177,8 +235,11 @@ def _swap_in(tmp: Path, out: Path) -> None:
     if not out.exists():
         os.rename(tmp, out)
         return
-    if _exchange(tmp, out):  # now tmp holds the old site
-        shutil.rmtree(tmp, ignore_errors=True)
+    if _exchange(tmp, out):  # now tmp holds the old site: kept as the next build's spare tree
+        try:
+            os.rename(tmp, out.parent / f".{out.name}{SPARE}")
+        except OSError:  # another build's spare got there first
+            shutil.rmtree(tmp, ignore_errors=True)
         return
     old = out.parent / f".{out.name}.old-{os.getpid()}-x"
     os.rename(out, old)
