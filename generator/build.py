@@ -34,15 +34,15 @@ class BuildResult:
 @paused_collection
 def build(root: Path, out: Path, *, today: dt.date | None = None,
           memory: dict | None = None, sources: dict | None = None, sign_key: Path | None = None,
-          key_id: str = "policy", rev: str | None = None) -> BuildResult:
+          key_id: str = "policy", rev: str | None = None, jobs: int | None = None) -> BuildResult:
     """Build the site (see _build), with cyclic garbage collection paused (gcpause.py)."""
     return _build(root, out, today=today, memory=memory, sources=sources, sign_key=sign_key,
-                  key_id=key_id, rev=rev)
+                  key_id=key_id, rev=rev, jobs=jobs)
 
 
 def _build(root: Path, out: Path, *, today: dt.date | None = None,
            memory: dict | None = None, sources: dict | None = None, sign_key: Path | None = None,
-           key_id: str = "policy", rev: str | None = None) -> BuildResult:
+           key_id: str = "policy", rev: str | None = None, jobs: int | None = None) -> BuildResult:
     """Build the site for the sources under ``root`` into ``out``.
 
     Raises ValidationFailed (nothing written) when the sources are invalid, UsageError when
@@ -69,7 +69,8 @@ def _build(root: Path, out: Path, *, today: dt.date | None = None,
         settings, revision = _at_revision(root, rev)
     history = site_history(root, rev or "HEAD", revision)
     pages = plan_pages(result.corpus, settings, revision, result.digests, signing, history)
-    stats = write_site(pages, out, memory, seal=history.corpora.seal if history is not None and history.corpora else None)
+    stats = write_site(pages, out, memory, seal=history.corpora.seal if history is not None and history.corpora else None,
+                       jobs=jobs)
     return BuildResult(out, stats, tuple(result.warnings), revision.label)
 
 

@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+import jinja2
 import pytest
 
 from conftest import REPO, Repo, build_root
@@ -181,7 +182,7 @@ from generator.cli import main
 marker = pathlib.Path(sys.argv.pop(1))
 real = build_module.write_site
 
-def pausing(pages, out, memory=None, seal=None):
+def pausing(pages, out, memory=None, seal=None, jobs=None):
     import dataclasses
 
     def pause_then(render):
@@ -193,7 +194,7 @@ def pausing(pages, out, memory=None, seal=None):
 
     pages = list(pages)
     pages[3] = dataclasses.replace(pages[3], render=pause_then(pages[3].render))  # the fourth page to render
-    return real(pages, out, memory, seal)
+    return real(pages, out, memory, seal, jobs=1)  # the pause must happen in this very process
 
 build_module.write_site = pausing
 main()
@@ -306,3 +307,40 @@ def test_builds_through_the_spare_tree_equal_builds_from_scratch(tmp_path):
     shutil.rmtree(spare)  # and one that is gone is not missed
     build(root, out)
     assert tree(out) == fresh()
+
+
+def test_pages_rendered_by_worker_processes_are_the_same_bytes(tmp_path, monkeypatch):
+    """With many pages to render, forked workers share them out; the site is byte for byte the
+    one a single process writes, and a page that fails in a worker fails the build as a whole,
+    leaving the previous site and no temporary folder behind."""
+    import generator.render.site as site
+
+    root = tmp_path / "corpus"
+    generate(root, documents=70, rules=700, exceptions=20)
+    one, two = tmp_path / "one", tmp_path / "two"
+    forks = []
+    real_fork = site._fork_worker
+    monkeypatch.setattr(site, "_fork_worker", lambda share: forks.append(len(share)) or real_fork(share))
+    build(root, one, jobs=1)
+    assert forks == []
+    build(root, two, jobs=3)
+    assert len(forks) == 2 and min(forks) > 30  # two workers beside this process, a third each
+    assert tree(one) == tree(two)
+
+    before = tree(two)
+    doc = root / "policy" / "doc-001.yaml"
+    doc.write_text(doc.read_text().replace("Generated policy document 1\n", "Renamed document\n"))
+    parent = os.getpid()
+    real_render = jinja2.Template.render
+
+    def fails_in_workers(self, *args, **kwargs):
+        if os.getpid() != parent:
+            raise ValueError("boom")
+        return real_render(self, *args, **kwargs)
+
+    monkeypatch.setattr(jinja2.Template, "render", fails_in_workers)
+    monkeypatch.setattr(site, "PARALLEL_MIN_PAGES", 2)  # the few pages the edit changed, shared out too
+    with pytest.raises(site.RenderFailed, match="boom"):
+        build(root, two, jobs=2)
+    assert tree(two) == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".two.tmp-")] == []

@@ -18,6 +18,7 @@ import errno
 import json
 import os
 import shutil
+import signal
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,7 +63,7 @@ def previous_fingerprints(out: Path) -> dict[str, str]:
 
 
 def write_site(pages: Iterable[Page], out: Path, memory: dict[str, tuple[str, bytes]] | None = None,
-               seal: Callable[[], None] | None = None) -> WriteStats:
+               seal: Callable[[], None] | None = None, jobs: int | None = None) -> WriteStats:
     """Render ``pages`` into ``out`` atomically.
 
     Gather, then write: first every page that will be rendered (its fingerprint changed, or its
@@ -71,7 +72,11 @@ def write_site(pages: Iterable[Page], out: Path, memory: dict[str, tuple[str, by
     rendered, so rendering never calls back into history or validation.
 
     ``memory`` (optional, kept by a long-running preview) maps path -> (fingerprint, bytes) so
-    unchanged pages are not even read back from disk."""
+    unchanged pages are not even read back from disk.
+
+    ``jobs``: processes rendering pages (None: one per CPU). Pages are independent, so when many
+    are to be rendered they are shared out between this process and forked workers, each writing
+    its own pages into the temporary folder (see render_pages); the bytes do not depend on it."""
     out = Path(out)
     parent = out.resolve().parent
     parent.mkdir(parents=True, exist_ok=True)
@@ -93,6 +98,7 @@ def write_site(pages: Iterable[Page], out: Path, memory: dict[str, tuple[str, by
     rendered_paths: list[str] = []
     fingerprints: dict[str, str] = {}
     made = {tmp} | {(tmp / path).parent for path in spare}
+    to_render: list[tuple[Page, Path]] = []
     try:
         for page in pages:
             target = tmp / page.path
@@ -113,12 +119,15 @@ def write_site(pages: Iterable[Page], out: Path, memory: dict[str, tuple[str, by
                 target.write_bytes(cached[1])
                 reused += 1
                 continue
-            data = page.render()
-            target.write_bytes(data)
-            if memory is not None:
+            if memory is None:
+                to_render.append((page, target))
+            else:
+                data = page.render()
+                target.write_bytes(data)
                 memory[page.path] = (page.fingerprint, data)
             rendered += 1
             rendered_paths.append(page.path)
+        render_pages(to_render, jobs)
         _remove_stale_pages(tmp, spare.keys() - fingerprints.keys())
         (tmp / BUILDINFO).write_text(json.dumps({"format": _FORMAT, "pages": fingerprints}, sort_keys=True,
                                                 indent=0) + "\n", encoding="utf-8")
@@ -128,6 +137,85 @@ def write_site(pages: Iterable[Page], out: Path, memory: dict[str, tuple[str, by
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return WriteStats(len(fingerprints), rendered, reused, tuple(rendered_paths))
+
+
+class RenderFailed(RuntimeError):
+    """A page could not be rendered in a worker process (a bug: the sources were valid)."""
+
+
+#: Fewer pages than this are rendered in this process alone (forking costs more than it saves).
+PARALLEL_MIN_PAGES = 64
+
+
+def render_pages(jobs_list: list[tuple[Page, Path]], jobs: int | None = None) -> None:
+    """Render each page and write it to its target.
+
+    With more than one job and enough pages, the list is dealt out round-robin: this process
+    renders one share, forked workers (os.fork: they inherit the gathered model, nothing is sent
+    to them) render the others and write straight into the temporary folder. A worker that fails
+    reports the page and the error through a pipe; the build then fails as a whole, and the
+    caller removes the temporary folder. Where fork is missing, or with jobs=1, one process."""
+    workers = jobs if jobs is not None else (os.cpu_count() or 1)
+    workers = max(1, min(workers, 16, len(jobs_list) // (PARALLEL_MIN_PAGES // 2) or 1))
+    if workers == 1 or len(jobs_list) < PARALLEL_MIN_PAGES or not hasattr(os, "fork"):
+        for page, target in jobs_list:
+            target.write_bytes(page.render())
+        return
+    shares = [jobs_list[i::workers] for i in range(workers)]
+    children: list[tuple[int, int]] = []
+    try:
+        for share in shares[1:]:
+            children.append(_fork_worker(share))
+        for page, target in shares[0]:
+            target.write_bytes(page.render())
+    finally:
+        problems = _wait_for(children)
+    if problems:
+        raise RenderFailed("rendering failed in a worker process: " + "; ".join(problems))
+
+
+def _fork_worker(share: list[tuple[Page, Path]]) -> tuple[int, int]:
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the worker: render, report, and leave without running the parent's exit code
+        os.close(read_end)
+        _die_with_parent()
+        code = 0
+        try:
+            for page, target in share:
+                try:
+                    target.write_bytes(page.render())
+                except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises
+                    os.write(write_end, f"{page.path}: {type(exc).__name__}: {exc}"[:2000].encode("utf-8", "replace"))
+                    code = 1
+                    break
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    return pid, read_end
+
+
+def _die_with_parent() -> None:
+    """Linux: a worker is killed when the build that forked it dies (PR_SET_PDEATHSIG), so a
+    killed build leaves no worker writing into a folder the next build removes."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _wait_for(children: list[tuple[int, int]]) -> list[str]:
+    problems = []
+    for pid, read_end in children:
+        chunks = []
+        while chunk := os.read(read_end, 65536):
+            chunks.append(chunk)
+        os.close(read_end)
+        _, status = os.waitpid(pid, 0)
+        if status != 0:
+            problems.append(b"".join(chunks).decode("utf-8", "replace") or f"a worker ended with status {status}")
+    return problems
 
 
 def spare_folder(out: Path) -> Path:
