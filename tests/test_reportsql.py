@@ -45,6 +45,12 @@ def logs(tmp_path_factory):
                  b'{"timestamp": "2025-01-01T00:00:00Z", "result": {"allowed": "yes"}}\n'
                  b'{"timestamp": "2025-01-01T00:00:00Z", "result": {"allowed": false, "rule": "", '
                  b'"reasons": ["x", 7, {"code": 5, "exception": ""}]}}\n\n')
+        # text with escapes: the SQL unquotes these by parsing, the rest by slicing
+        fh.write(b'{"timestamp": "2025-01-0\\u0032T00:00:00Z", "labels": {"service": "bil\\u006cing"}, '
+                 b'"input": {"customer": {"type": "gov\\"t \\u00e9"}}, '
+                 b'"result": {"allowed": false, "rule": "weapons.\\u0064esign", '
+                 b'"reasons": [{"code": "no_exception", "exception": "gov\\\\x"}]}}\n'
+                 b'{"timestamp": "2025-01-03T00:00:00Z\\n", "result": {"allowed": true, "rule": "\\u00e9"}}\n')
     return files
 
 
