@@ -12,7 +12,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, Iterable
 
-from .errors import PolicyError
+from .errors import PolicyError, UsageError
 from .runtime.events import parse_or_reason
 
 
@@ -80,6 +80,9 @@ def summarize(paths: Iterable[Path], since: str | None = None, until: str | None
     first = last = None
     skipped_by_reason: dict[str, int] = defaultdict(int)
     for path in paths:
+        if Path(path).suffix == ".parquet":
+            raise UsageError(f"{path}: Parquet logs are read by the DuckDB engine; "
+                             f"drop --engine python (the default engine reads them)")
         events_here = 0
         with _open(path) as fh:
             for line in fh:

@@ -82,10 +82,31 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _raw_view(files: list[str]) -> str:
-    return ("CREATE TEMP VIEW raw AS SELECT filename, line FROM read_csv([" + ", ".join(map(_literal, files)) + "], "
+def _lines_of(files: list[str]) -> str:
+    return ("SELECT filename, line FROM read_csv([" + ", ".join(map(_literal, files)) + "], "
             "columns={'line': 'VARCHAR'}, delim='\x01', quote='', escape='', header=false, auto_detect=false, "
             "filename=true, compression='auto', null_padding=true, strict_mode=false, ignore_errors=true)")
+
+
+def _raw_view(files: list[str], con: Any = None) -> str:
+    """raw(filename, line): the lines of JSON-lines files (plain, rotated, gzip), and for Parquet
+    files (*.parquet) one line per row: the column `line` when the file keeps the lines as text
+    (the exact form: `COPY (SELECT line FROM ...) TO 'x.parquet'`), else the row itself as JSON
+    (events written as columns, e.g. by `COPY (FROM read_json('decisions.jsonl')) TO ...`)."""
+    texts = [f for f in files if not f.endswith(".parquet")]
+    parts = [_lines_of(texts)] if texts else []
+    for name in files:
+        if not name.endswith(".parquet"):
+            continue
+        columns = {row[0]: row[1] for row in con.execute(
+            f"SELECT name, type FROM parquet_schema({_literal(name)}) WHERE name <> 'duckdb_schema'").fetchall()} \
+            if con is not None else {}
+        if columns.get("line") == "BYTE_ARRAY" and len(columns) == 1:
+            parts.append(f"SELECT {_literal(name)} AS filename, line FROM read_parquet({_literal(name)})")
+        else:
+            parts.append(f"SELECT {_literal(name)} AS filename, to_json(t)::VARCHAR AS line "
+                         f"FROM read_parquet({_literal(name)}) t")
+    return "CREATE TEMP VIEW raw AS " + " UNION ALL ".join(parts)
 
 
 def sql_text() -> str:
@@ -110,7 +131,10 @@ def summarize_sql(paths: Iterable[Path], since: str | None = None, until: str | 
     con.execute("SET threads TO 2")
     con.execute("SET memory_limit = '1GB'")  # DuckDB spills to disk past this: a month of logs fits any laptop
     con.execute("SET preserve_insertion_order = false")
-    con.execute(_raw_view(files))
+    try:
+        con.execute(_raw_view(files, con))
+    except duckdb.Error as error:  # a .parquet file that is not Parquet, or unreadable
+        raise NotALog(f"cannot read the logs as decision logs: {str(error).splitlines()[0]}") from None
     con.execute(UNQUOTED)
     con.execute(LINES)
     params = {"since": since, "until": until, "service": service, "exception": exception}

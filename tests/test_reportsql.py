@@ -95,3 +95,27 @@ def test_report_command_formats(logs, cli):
     python = json.loads(cli([*args, "--format", "json", "--engine", "python"]).output)
     duck = json.loads(cli([*args, "--format", "json"]).output)
     assert python == duck
+
+
+def test_parquet_logs_give_the_same_report(logs, tmp_path, cli):
+    """Logs kept as Parquet, as text lines (exact) or as event columns, report the same."""
+    import duckdb
+
+    plain = [p for p in logs if not p.name.endswith(".gz")]
+    as_lines, as_columns = tmp_path / "lines.parquet", tmp_path / "columns.parquet"
+    con = duckdb.connect()
+    con.execute(f"COPY (SELECT line FROM read_csv({[str(p) for p in plain]}, columns={{'line': 'VARCHAR'}}, "
+                f"delim='\\x01', quote='', escape='', header=false, auto_detect=false)) TO '{as_lines}'")
+    clean = tmp_path / "clean.jsonl"  # events only: a columnar table cannot hold the hostile lines
+    clean.write_text("".join(line for p in plain for line in p.read_text().splitlines(keepends=True)
+                             if line.startswith('{"decision_id"')))
+    con.execute(f"COPY (FROM read_json('{clean}', format='newline_delimited', "
+                f"timestampformat='NONE', dateformat='NONE')) TO '{as_columns}'")
+    assert summarize_sql([as_lines]) == summarize_sql(plain)
+    by_columns, expected = summarize_sql([as_columns]), summarize_sql([clean])
+    assert by_columns == expected and by_columns["decisions"] > 1000
+    assert cli(["report", str(as_columns), "--engine", "python"]).exit_code == 2
+    bogus = tmp_path / "bogus.parquet"
+    bogus.write_text("not parquet")
+    refused = cli(["report", str(bogus)])
+    assert refused.exit_code == 1 and "cannot read the logs" in refused.output
