@@ -404,6 +404,53 @@ def report(logs: tuple[Path, ...], since: dt.date | None, until: dt.date | None,
     click.echo({"json": to_json, "csv": to_csv}.get(fmt, to_markdown)(result), nl=False)
 
 
+class _Days(click.ParamType):
+    name = "N[d|w]"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int):
+            return value
+        text = str(value).strip().lower()
+        unit = 7 if text.endswith("w") else 1
+        number = text[:-1] if text[-1:] in ("d", "w") else text
+        if not number.isdigit():
+            self.fail(f"{value!r} is not a number of days or weeks (write 30d, 30 or 4w)", param, ctx)
+        return int(number) * unit
+
+
+@main.command()
+@root_option
+@click.option("--within", type=_Days(), default=None, help="Only dates in the next N days (30d) or weeks (4w).")
+@click.option("--today", type=_Date(), default=None, help="Count from this date instead of today (UTC).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def due(root: Path, within: int | None, today: dt.date | None, fmt: str) -> None:
+    """Overdue exception reviews and expiries, then the dates coming up, soonest first.
+
+    \b
+    Examples:
+      policy due                   # everything overdue, and every date still to come
+      policy due --within 30d      # the next 30 days only: a daily CI job
+      policy due --format json
+    Exit 0 when nothing is overdue; 1 when something is (or the sources do not validate); 2 on
+    a usage error. The site publishes the same dates as calendar.ics."""
+    from .due import agenda, to_json, to_text
+    from .validate import check_root_cached
+
+    day = today or dt.datetime.now(dt.timezone.utc).date()
+    result = _run(lambda: check_root_cached(root, today=day))
+    if result.errors or result.corpus is None:
+        _print_diagnostics(root, result.errors, err=True)
+        click.echo(f"policy due: {len(result.errors)} error(s) in the sources; fix them first", err=True)
+        sys.exit(EXIT_INVALID)
+    overdue, coming = agenda(result.corpus, day, within)
+    if fmt == "json":
+        click.echo(json.dumps(to_json(overdue, coming, day, within), indent=2, ensure_ascii=False))
+    else:
+        click.echo(to_text(overdue, coming, day, within, lambda path: _display(root, path)), nl=False)
+    if overdue:
+        sys.exit(EXIT_INVALID)
+
+
 @main.group()
 def new() -> None:
     """Create new source files from commented skeletons."""

@@ -41,7 +41,7 @@ def test_site_layout(example):
     files = {f for f in tree(example) if not f.startswith("versions/")}
     assert {"versions/index.html", "versions/usage-policy/2024-06-06/index.html",
             "versions/usage-policy/2024-06-06/changes/index.html"} <= set(tree(example))
-    assert files == {"feed.xml",
+    assert files == {"feed.xml", "calendar.ics",
         ".buildinfo", "404.html", "assets/style.css", "exceptions.md", "exceptions/index.html", "index.html",
         "matrix/index.html", "sitemap.xml", "usage-policy.md", "usage-policy/index.html",
         "bundle/bundle.tar.gz", "bundle/data.json", "bundle/data.schema.json", "bundle/policy.rego"}
@@ -261,7 +261,7 @@ def test_rebuild_renders_only_what_changed_and_matches_a_full_build(tmp_path):
 def test_build_command(tmp_path, cli, root):
     result = cli(["build", "--root", str(root), "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
-    assert re.match(r"policy build: wrote 15 files to .*out \(15 rendered, 0 unchanged\) from no git revision",
+    assert re.match(r"policy build: wrote 16 files to .*out \(16 rendered, 0 unchanged\) from no git revision",
                     result.output)
     gov = root / "exceptions" / "gov.yaml"
     gov.write_text(gov.read_text().replace("status: active", "status: draft"))

@@ -3,8 +3,10 @@ that renders it. Jinja2 (autoescape, StrictUndefined) for HTML; the same views f
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
+import os
 from dataclasses import dataclass
 from functools import cache
 from typing import Callable
@@ -16,10 +18,12 @@ import orjson
 
 from .. import __version__
 from ..config import Settings
+from ..due import due_items
 from ..gitinfo import SourceRevision
 from ..model import Corpus, Document
 from ..resources import read_resource, resource
 from . import markdown as md
+from .calendar import calendar_ics
 from .views import (Links, document_view, long_date, matrix_view, published_exceptions, site_info)
 
 
@@ -179,12 +183,29 @@ def plan_pages(corpus: Corpus, settings: Settings, revision: SourceRevision,
     pages.append(Page("assets/style.css", templates_digest(), lambda: asset_bytes("style.css")))
     sitemap_fp = _digest(common, base, [(d.id, str(d.effective)) for d in corpus.documents])
     pages.append(Page("sitemap.xml", sitemap_fp, lambda: sitemap(corpus, settings)))
+    dates = due_items(corpus)
+    stamp = calendar_stamp(revision)
+    calendar_fp = _digest(__version__, settings.organization, base, stamp.isoformat(),
+                          [(d.day.isoformat(), d.kind, d.subject, d.title, d.summary, d.page) for d in dates])
+    pages.append(Page("calendar.ics", calendar_fp,
+                      lambda: calendar_ics(dates, settings.organization, base, stamp)))
     pages += bundle_pages(corpus, settings, revision, signing)
     if history is not None:
         from .history_pages import history_pages
 
         pages += history_pages(history, corpus, settings, html_page, _digest, common, Page)
     return pages
+
+
+def calendar_stamp(revision: SourceRevision) -> dt.datetime:
+    """DTSTAMP of calendar.ics: SOURCE_DATE_EPOCH when set, else the commit's time, else the
+    epoch (never the clock, so that the same sources give the same bytes)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc)
+    if revision.committed_at is not None:
+        return revision.committed_at.astimezone(dt.timezone.utc)
+    return dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 
 def _scheduled_banner(timeline, doc) -> dict | None:

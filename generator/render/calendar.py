@@ -1,0 +1,41 @@
+"""calendar.ics: the dates of `policy due` as an iCalendar feed (RFC 5545) that legal staff
+subscribe to, written by the icalendar library.
+
+Deterministic: an event's UID is made of what it is about (kind, id, date), never of a clock
+or a counter, so calendar clients update an event in place when its summary changes and never
+show it twice; DTSTAMP, which RFC 5545 requires, is the time of the revision built (its commit,
+or SOURCE_DATE_EPOCH), not the time of the build.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import icalendar
+
+from ..due import Due
+
+
+def calendar_ics(items: list[Due], organization: str, base_url: str, stamp: dt.datetime) -> bytes:
+    cal = icalendar.Calendar()
+    cal.add("prodid", f"-//{organization}//policy-as-code usage policy dates//EN")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("x-wr-calname", f"{organization}: policy reviews and scheduled changes")
+    for item in items:
+        event = icalendar.Event()
+        event.add("uid", f"{item.kind}.{item.subject}.{item.day.isoformat()}@policy")
+        event.add("dtstamp", stamp)
+        event.add("dtstart", item.day)  # a date: an all-day event
+        event.add("dtend", item.day + dt.timedelta(days=1))
+        event.add("summary", item.summary)
+        description = item.title
+        if item.fix:
+            description += f"\nWhen it is past: {item.fix}."
+        event.add("description", description)
+        event.add("categories", [item.kind])
+        if base_url:
+            event.add("url", base_url + item.page)
+        event.add("transp", "TRANSPARENT")  # a reminder, not busy time
+        cal.add_component(event)
+    return cal.to_ical()
