@@ -81,6 +81,31 @@ def due_items(corpus: Corpus) -> list[Due]:
     return out
 
 
+def calendar_items(corpus: Corpus) -> list[Due]:
+    """The events of calendar.ics: the same dates, with the rules of one document that change on
+    one day grouped into one event ("Usage Policy: 3 rules take effect"), listing them, so that a
+    subscribed calendar shows one entry per change of a document, not one per clause."""
+    titles = {d.id: d.title for d in corpus.documents}
+    grouped: dict[tuple[dt.date, str, str], list[Due]] = {}
+    out: list[Due] = []
+    for item in due_items(corpus):
+        if item.kind in (RULE_EFFECTIVE, RULE_RETIRED):
+            document = corpus.rules[item.subject].document
+            grouped.setdefault((item.day, item.kind, document), []).append(item)
+        else:
+            out.append(item)
+    for (day, kind, document), items in grouped.items():
+        verb = "take effect" if kind == RULE_EFFECTIVE else "are retired"
+        if len(items) == 1:
+            out.append(items[0])
+            continue
+        listing = "\n".join(f"{i.subject}: {i.title}" for i in items)
+        out.append(Due(day, kind, document, listing, f"{titles.get(document, document)}: {len(items)} rules {verb}",
+                       f"{document}/", items[0].origin))
+    out.sort(key=lambda d: (d.day, KINDS.index(d.kind), d.subject))
+    return out
+
+
 def agenda(corpus: Corpus, today: dt.date, within: int | None = None) -> tuple[list[Due], list[Due]]:
     """(overdue, coming): the overdue items, and those from today on (within ``within`` days when
     given), each soonest first."""

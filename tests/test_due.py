@@ -97,3 +97,18 @@ def test_calendar_ics_is_read_back_and_is_the_same_bytes_every_build(repo, tmp_p
     build(repo.root, tmp_path / "c")
     later = icalendar.Calendar.from_ical((tmp_path / "c" / "calendar.ics").read_bytes())
     assert {e.decoded("DTSTAMP").timestamp() for e in later.walk("VEVENT")} == {1700000000}
+
+
+def test_the_calendar_groups_the_rules_of_a_document_that_change_on_one_day(root):
+    from generator.due import RULE_EFFECTIVE, calendar_items, due_items
+    from generator.validate import load_corpus
+
+    text = (root / "policy/main.yaml").read_text()
+    for rule in ("weapons.design", "high-risk.legal"):
+        text = text.replace(f"id: {rule}\n", f"id: {rule}\n        effective: 2030-03-01\n", 1)
+    (root / "policy/main.yaml").write_text(text)
+    corpus = load_corpus(root)
+    assert sum(d.kind == RULE_EFFECTIVE for d in due_items(corpus)) == 2  # `policy due` names each rule
+    grouped = [d for d in calendar_items(corpus) if d.kind == RULE_EFFECTIVE]
+    assert len(grouped) == 1 and grouped[0].summary.endswith(": 2 rules take effect")
+    assert "weapons.design: Weapons" in grouped[0].title and "high-risk.legal" in grouped[0].title

@@ -18,7 +18,7 @@ import orjson
 
 from .. import __version__
 from ..config import Settings
-from ..due import due_items
+from ..due import calendar_items
 from ..gitinfo import SourceRevision
 from ..model import Corpus, Document
 from ..resources import read_resource, resource
@@ -183,7 +183,7 @@ def plan_pages(corpus: Corpus, settings: Settings, revision: SourceRevision,
     pages.append(Page("assets/style.css", templates_digest(), lambda: asset_bytes("style.css")))
     sitemap_fp = _digest(common, base, [(d.id, str(d.effective)) for d in corpus.documents])
     pages.append(Page("sitemap.xml", sitemap_fp, lambda: sitemap(corpus, settings)))
-    dates = due_items(corpus)
+    dates = calendar_items(corpus)
     stamp = calendar_stamp(revision)
     calendar_fp = _digest(__version__, settings.organization, base, stamp.isoformat(),
                           [(d.day.isoformat(), d.kind, d.subject, d.title, d.summary, d.page) for d in dates])
