@@ -324,13 +324,21 @@ def history(root: Path, fmt: str, rev: str) -> None:
 @click.argument("start", metavar="[FROM]", required=False, default="HEAD")
 @click.argument("end", metavar="[TO]", required=False, default=None)
 @root_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True,
+              help="text: for a terminal; markdown: for a pull request, looser changes first; json: for tools.")
 def diff(start: str, end: str | None, root: Path, fmt: str) -> None:
     """Clause-level differences between two revisions or versions (default: HEAD .. working tree).
 
-    FROM and TO are commits, branches, tags, version dates (2024-06-06) or 'worktree'."""
+    FROM and TO are commits, branches, tags, version dates (2024-06-06) or 'worktree'. Every
+    change is classed stricter, looser, mixed or editorial.
+
+    \b
+    Examples:
+      policy diff                               # HEAD .. the working tree
+      policy diff main HEAD --format markdown   # for a pull request: looser changes first
+      policy diff 2024-06-06 2025-09-15 --format json"""
     from .history import diff_points
-    from .history.textdiff import format_text
+    from .history.textdiff import format_markdown, format_text
 
     result = _run(lambda: diff_points(root, start, end), root=root)
     if fmt == "json":
@@ -338,7 +346,7 @@ def diff(start: str, end: str | None, root: Path, fmt: str) -> None:
     else:
         title = f"policy diff {result['from'][:12] if result['from'] != 'working tree' else 'working tree'}" \
                 f" .. {result['to'][:12] if result['to'] != 'working tree' else 'working tree'}"
-        click.echo(format_text(result, title), nl=False)
+        click.echo((format_markdown if fmt == "markdown" else format_text)(result, title), nl=False)
 
 
 @main.command()

@@ -168,7 +168,8 @@ def test_diff_by_version_dates(repo):
     section = [s for s in result["sections"] if s["change"] == "renamed"]
     assert section == [{"id": "standards", "change": "renamed", "to": "core-standards",
                         "title": {"from": "Standards", "to": "Core standards",
-                                  "words": [["-", "Standards"], ["+", "Core standards"]]}}]
+                                  "words": [["-", "Standards"], ["+", "Core standards"]]},
+                        "class": "editorial"}]
     assert not [r for r in result["rules"] if "moved" in r]  # a renamed section moves nothing
 
 

@@ -14,6 +14,7 @@ import difflib
 from typing import Any
 
 from ..model import Corpus, Exception_, Rule
+from .classify import classify
 
 FORMAT = 1
 
@@ -76,6 +77,7 @@ def diff_corpora(old: Corpus | None, new: Corpus | None) -> dict:
         "exceptions": _exceptions(old, new),
         "models": _models(old, new),
     }
+    classify(result, old, new)
     result["summary"] = summarize(result)
     return result
 

@@ -142,6 +142,8 @@ def _version_pages(history: SiteHistory, v: Version, previous: Version | None, s
             Page(base + "changes/index.html", key, render_changes, gather)]
 
 
+_CLASS_TEXT = {"looser": "Looser", "stricter": "Stricter", "mixed": "Looser and stricter",
+               "editorial": "Editorial"}
 _KIND_TEXT = {"added": "Added", "removed": "Deleted", "retired": "Retired", "unretired": "Back in force",
               "changed": "Changed", "moved": "Moved", "renamed": "Renamed"}
 
@@ -151,7 +153,8 @@ def _entries(diff: dict, old: Corpus | None, new: Corpus) -> tuple[list[dict], s
     for rule in diff["rules"]:
         ids.add(rule["id"])
         entry = {"id": rule["id"], "title": rule.get("title", rule["id"]), "kind": rule["change"],
-                 "kind_text": _KIND_TEXT.get(rule["change"], rule["change"]), "notes": [], "texts": []}
+                 "kind_text": _KIND_TEXT.get(rule["change"], rule["change"]), "notes": [], "texts": [],
+                 "class": rule["class"], "class_text": _CLASS_TEXT[rule["class"]]}
         if rule["change"] == "added":
             r = new.rules[rule["id"]]
             entry["texts"].append(("Text", [["+", r.text.strip()]]))
@@ -171,7 +174,8 @@ def _entries(diff: dict, old: Corpus | None, new: Corpus) -> tuple[list[dict], s
     for exc in diff["exceptions"]:
         ids.add(exc["id"])
         entry = {"id": exc["id"], "title": exc.get("title", exc["id"]), "kind": exc["change"],
-                 "kind_text": _KIND_TEXT.get(exc["change"], exc["change"]), "notes": [], "texts": []}
+                 "kind_text": _KIND_TEXT.get(exc["change"], exc["change"]), "notes": [], "texts": [],
+                 "class": exc["class"], "class_text": _CLASS_TEXT[exc["class"]]}
         for name, value in exc.get("fields", {}).items():
             if "words" in value:
                 entry["texts"].append((name.capitalize(), value["words"]))
@@ -181,7 +185,8 @@ def _entries(diff: dict, old: Corpus | None, new: Corpus) -> tuple[list[dict], s
     for section in diff["sections"]:
         if section["change"] == "renamed":
             entries.append({"id": "section-" + section["id"], "title": f"Section {section['id']}", "kind": "renamed",
-                            "kind_text": "Renamed", "notes": [f"Now section {section['to']}."], "texts": []})
+                            "kind_text": "Renamed", "notes": [f"Now section {section['to']}."], "texts": [],
+                            "class": section["class"], "class_text": _CLASS_TEXT[section["class"]]})
     return entries, ids
 
 
