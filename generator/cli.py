@@ -75,17 +75,22 @@ def main() -> None:
 @click.option("--today", type=_Date(), default=None,
               help="Evaluate date-based warnings (review dates) as of this date instead of today (UTC).")
 @click.option("--against", metavar="REV", default="HEAD", show_default=True,
-              help="Revision whose published rule ids must still exist (retired, not deleted).")
+              help="Revision to compare with: its published rule ids must still exist (retired, not deleted), "
+                   "and with notice_days set, rules made stricter since then must wait that long.")
 def check(root: Path, strict: bool, fmt: str, today: dt.date | None, against: str) -> None:
     """Validate the policy sources and report every problem with its file, line and column."""
     from .history import published_id_problems
     from .validate import CheckResult, check_root_cached
 
+    from .config import load_settings
+
     stages: dict = {}
     result = _run(lambda: check_root_cached(root, today=today, keep=stages))
     note = ""
     if result.corpus is not None:
-        problems, note = _run(lambda: published_id_problems(root, result.corpus, against, stages))
+        notice = _run(lambda: load_settings(root)).notice_days if not result.errors else 0
+        problems, note = _run(lambda: published_id_problems(root, result.corpus, against, stages,
+                                                            notice_days=notice, today=today))
         if problems:
             result = CheckResult(result.corpus, tuple(sorted(result.diagnostics + tuple(problems))),
                                  result.files, result.digests)

@@ -23,6 +23,7 @@ class Settings:
     notice: str = ""  # shown on every page; defaults to DEFAULT_NOTICE when illustrative
     exceptions_title: str = "Exceptions to our Usage Policy"
     language: str = "en"
+    notice_days: int = 0  # days between a change that makes a rule stricter and its taking effect; 0: off
 
     @property
     def banner(self) -> str:
@@ -31,7 +32,7 @@ class Settings:
 
 _FIELDS = {
     "organization": str, "base_url": str, "illustrative": bool, "notice": str,
-    "exceptions_title": str, "language": str,
+    "exceptions_title": str, "language": str, "notice_days": int,
 }
 
 
@@ -71,8 +72,10 @@ def settings_from_text(text: str, path: str = "pyproject.toml") -> Settings:
             problems.append(Diagnostic(path, line, col, f"unknown setting '{key}' in [tool.policy]; {advice}"
                                                         f"allowed: {', '.join(sorted(_FIELDS))}"))
             continue
-        if not isinstance(value, _FIELDS[key]):
-            want = "true or false" if _FIELDS[key] is bool else "a quoted text"
+        negative = isinstance(value, int) and not isinstance(value, bool) and value < 0
+        if not isinstance(value, _FIELDS[key]) or (_FIELDS[key] is int and (isinstance(value, bool) or negative)):
+            want = {bool: "true or false", int: "a whole number of days, 0 or more (30, not \"30\")"}.get(
+                _FIELDS[key], "a quoted text")
             problems.append(Diagnostic(path, line, col, f"[tool.policy] {key} must be {want}"))
             continue
         values[key] = value

@@ -48,6 +48,7 @@ class Rule:
     section: str
     origin: Origin
     positions: Mapping[str, Origin] = field(repr=False, compare=False)
+    notice_override: str | None = None  # why a stricter change skips the notice period
 
     def in_force(self, on: dt.date) -> bool:
         """DESIGN §2 Time: effective <= on < retired (a missing bound is open)."""
@@ -240,6 +241,7 @@ def build_rule(path: str, doc_id: str, section_id: str, r: PosDict, rpos: tuple[
         effective=_date(r.get("effective")), retired=_date(r.get("retired")),
         replaced_by=r.get("replaced_by"), document=doc_id, section=section_id,
         origin=_origin(path, rpos), positions=_positions(path, r),
+        notice_override=r.get("notice_override"),
     )
 
 

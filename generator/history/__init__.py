@@ -15,6 +15,7 @@ from ..model import Corpus
 from ..validate import CheckResult, check_files, check_root
 from .diff import diff_corpora
 from .gitrepo import GitSources, GitUnavailable
+from .notice import notice_problems
 
 WORKTREE = "worktree"
 
@@ -73,9 +74,10 @@ def diff_points(root: Path, start: str | None = "HEAD", end: str | None = None) 
     return result
 
 
-def published_id_problems(root: Path, current: Corpus, against: str,
-                          stages: dict | None = None) -> tuple[list[Diagnostic], str]:
-    """Rule ids present at ``against`` may not vanish; retired ids may not come back.
+def published_id_problems(root: Path, current: Corpus, against: str, stages: dict | None = None,
+                          notice_days: int = 0, today: dt.date | None = None) -> tuple[list[Diagnostic], str]:
+    """Rule ids present at ``against`` may not vanish; retired ids may not come back; with
+    ``notice_days``, a change that makes a rule stricter waits that long (history/notice.py).
 
     ``stages``: per-file stages of the working tree (check_root_cached's ``keep``); files that
     are the same at ``against`` are not checked again. Returns the problems and a note (empty
@@ -111,4 +113,7 @@ def published_id_problems(root: Path, current: Corpus, against: str,
             problems.append(Diagnostic(at.path, at.line, at.col,
                                        f"rule id '{rule_id}' was retired on {old.retired} at {where}; a retired id "
                                        f"may not be reused: give the new rule a new id"))
+    if notice_days:
+        day = today or dt.datetime.now(dt.timezone.utc).date()
+        problems += notice_problems(previous.corpus, current, notice_days, day, f"{against} ({short})")
     return problems, ""

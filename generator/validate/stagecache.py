@@ -30,7 +30,7 @@ from ..load.files import kind_of
 from ..model import Document, Exception_, Model, Obligation, Origin, Permit, Positions, Rule, Section
 from .links import AnchorRef
 
-FORMAT = 2
+FORMAT = 3
 NAME = f"stages-{__version__}-{FORMAT}.json"
 _CLASSES: dict[str, type] = {cls.__name__: cls for cls in (Diagnostic, Document, Exception_, Model, Obligation,
                                                            Origin, Permit, Rule, Section, AnchorRef)}
@@ -110,7 +110,7 @@ def _diagnostic(x: dict[str, Any]) -> Diagnostic:
 def _rule(x: dict[str, Any]) -> Rule:
     return Rule(x["id"], x["title"], x["text"], x["effect"], tuple(x["obligations"]), x["waivable"],
                 _date(x["effective"]), _date(x["retired"]), x["replaced_by"], x["document"], x["section"],
-                _origin(x["origin"]), _SavedPositions(*x["positions"]))
+                _origin(x["origin"]), _SavedPositions(*x["positions"]), x["notice_override"])
 
 
 def _section(x: dict[str, Any]) -> Section:
@@ -145,7 +145,7 @@ _READERS: dict[str, Callable[[Any], Any]] = {"document": _document, "exception":
 
 def _check_layout() -> None:
     """The readers above know every field of the dataclasses; fail loudly in tests if one is added."""
-    expected = {"Rule": 13, "Section": 7, "Document": 9, "Exception_": 15, "Model": 4, "Permit": 4,
+    expected = {"Rule": 14, "Section": 7, "Document": 9, "Exception_": 15, "Model": 4, "Permit": 4,
                 "Obligation": 5, "Origin": 3, "Diagnostic": 5, "AnchorRef": 2}
     actual = {name: len(names) for name, names in _FIELDS.items()}
     if actual != expected:
