@@ -35,6 +35,8 @@ def commands(root: Path, out: Path, work: Path) -> list[list[str]]:
         ["decide", "--bundle", str(REPO / "tests"), "--input", str(requests)],
         ["history", "--root", r], ["history", "--root", r, "--format", "json"],
         ["diff", "--root", r], ["diff", "HEAD~1", "HEAD", "--root", r, "--format", "json"],
+        ["diff", "HEAD~1", "HEAD", "--root", r, "--format", "markdown"],
+        ["due", "--root", r], ["due", "--root", r, "--within", "30d", "--format", "json"],
         ["changelog", "--root", r], ["changelog", "--check", "--root", r],
         ["new", "exception", "hostile-check", "--root", r],
         ["keygen", str(work / "keys")],
