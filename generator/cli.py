@@ -417,6 +417,60 @@ def report(logs: tuple[Path, ...], since: dt.date | None, until: dt.date | None,
     click.echo({"json": to_json, "csv": to_csv}.get(fmt, to_markdown)(result), nl=False)
 
 
+@main.command()
+@root_option
+@click.option("--check", "check_file", type=click.Path(path_type=Path), default=None, metavar="FILE",
+              help="Write nothing; exit 1 when FILE (e.g. .github/CODEOWNERS) differs from what would be printed.")
+def codeowners(root: Path, check_file: Path | None) -> None:
+    """Print a CODEOWNERS file from [tool.policy.owners]: who approves changes to each document,
+    to the exceptions and to the models.
+
+    \b
+    Examples:
+      policy codeowners > .github/CODEOWNERS
+      policy codeowners --check .github/CODEOWNERS     # in CI: exit 1 when it is stale"""
+    from .codeowners import codeowners as make
+    from .config import load_settings
+    from .validate import load_corpus
+
+    settings = _run(lambda: load_settings(root), root=root)
+    if not settings.owners:
+        click.echo("policy codeowners: no [tool.policy.owners] table in pyproject.toml; add one, e.g.\n"
+                   "  [tool.policy.owners]\n  exceptions = [\"@legal/exceptions\"]", err=True)
+        sys.exit(EXIT_INVALID)
+    corpus = _run(lambda: load_corpus(root), root=root)
+    pyproject = root / "pyproject.toml"
+    text, problems = make(settings, corpus, _git_prefix(root),
+                          pyproject.read_text(encoding="utf-8") if pyproject.is_file() else "")
+    if problems:
+        _print_diagnostics(root, problems, err=True)
+        sys.exit(EXIT_INVALID)
+    if check_file is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        current = check_file.read_text(encoding="utf-8")
+    except OSError as exc:
+        click.echo(f"policy codeowners: {_os_error(exc)}", err=True)
+        sys.exit(EXIT_INVALID)
+    if current != text:
+        click.echo(f"policy codeowners: {check_file} is stale; run 'policy codeowners > {check_file}'", err=True)
+        sys.exit(EXIT_INVALID)
+    click.echo(f"policy codeowners: {check_file} is up to date")
+
+
+def _git_prefix(root: Path) -> str:
+    """The policy root's folder inside its git repository ('' at the top, or outside git)."""
+    from .errors import UsageError
+    from .history.gitrepo import GitSources
+
+    try:
+        with GitSources(root) as sources:
+            return sources.prefix
+    except UsageError:
+        return ""
+
+
 class _Days(click.ParamType):
     name = "N[d|w]"
 

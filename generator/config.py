@@ -24,6 +24,7 @@ class Settings:
     exceptions_title: str = "Exceptions to our Usage Policy"
     language: str = "en"
     notice_days: int = 0  # days between a change that makes a rule stricter and its taking effect; 0: off
+    owners: tuple[tuple[str, tuple[str, ...]], ...] = ()  # [tool.policy.owners]: what -> who, for CODEOWNERS
 
     @property
     def banner(self) -> str:
@@ -32,8 +33,11 @@ class Settings:
 
 _FIELDS = {
     "organization": str, "base_url": str, "illustrative": bool, "notice": str,
-    "exceptions_title": str, "language": str, "notice_days": int,
+    "exceptions_title": str, "language": str, "notice_days": int, "owners": dict,
 }
+
+# an owner as CODEOWNERS names one: @user, @org/team, or an e-mail address
+OWNER = re.compile(r"@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:/[A-Za-z0-9._-]+)?|[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 def _line_of(text: str, key: str) -> tuple[int, int]:
@@ -42,6 +46,26 @@ def _line_of(text: str, key: str) -> tuple[int, int]:
     if not match:
         return (0, 0)
     return (text.count("\n", 0, match.start()) + 1, len(match.group(1)) + 1)
+
+
+def _owners(table: object, text: str, path: str, problems: list[Diagnostic]):
+    """[tool.policy.owners]: each key (a document id, "exceptions", "models" or "*") names a
+    list of owners. Whether each document id exists is checked by `policy codeowners`."""
+    out = []
+    assert isinstance(table, dict)  # checked by the caller against _FIELDS
+    for key, value in table.items():
+        line, col = _line_of(text, key) if _line_of(text, key) != (0, 0) else _line_of(text, "owners")
+        if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+            problems.append(Diagnostic(path, line, col, f"[tool.policy.owners] {key} must be a list of owners, "
+                                                        f"such as [\"@legal/policy\", \"counsel@example.com\"]"))
+            continue
+        bad = [v for v in value if not OWNER.fullmatch(v)]
+        if bad:
+            problems.append(Diagnostic(path, line, col, f"[tool.policy.owners] {key}: {bad[0]!r} is not an owner; "
+                                                        f"write @user, @org/team or an e-mail address"))
+            continue
+        out.append((key, tuple(value)))
+    return tuple(out)
 
 
 def load_settings(root: Path) -> Settings:
@@ -77,6 +101,11 @@ def settings_from_text(text: str, path: str = "pyproject.toml") -> Settings:
             want = {bool: "true or false", int: "a whole number of days, 0 or more (30, not \"30\")"}.get(
                 _FIELDS[key], "a quoted text")
             problems.append(Diagnostic(path, line, col, f"[tool.policy] {key} must be {want}"))
+            continue
+        if key == "owners":
+            owners = _owners(value, text, path, problems)
+            if owners is not None:
+                values[key] = owners
             continue
         values[key] = value
     base = values.get("base_url")
