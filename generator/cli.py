@@ -279,7 +279,8 @@ def keygen(directory: Path, algorithm: str) -> None:
 
 
 def _commit_json(c) -> dict:
-    return {"commit": c.sha, "date": c.committed.isoformat(), "author": c.author, "subject": c.subject}
+    return {"commit": c.sha, "date": c.committed.isoformat(), "author": c.author, "subject": c.subject,
+            "approved_by": list(c.approvals)}
 
 
 @main.command()

@@ -129,7 +129,8 @@ def render(changes: list[VersionChange]) -> str:
         published = v.introduced
         lines.append(f"Published in commit `{published.short}` on {published.date.isoformat()}"
                      + (f", with {len(v.revisions)} editorial revision{'s' if len(v.revisions) != 1 else ''}"
-                        if v.revisions else "") + (f"; tagged {', '.join(v.tags)}" if v.tags else "") + ".")
+                        if v.revisions else "") + (f"; tagged {', '.join(v.tags)}" if v.tags else "")
+                     + (f"; approved by {', '.join(v.approvals)}" if v.approvals else "") + ".")
         added, changed, removed = _sections(change.diff)
         for heading, items in (("Added", added), ("Changed", changed), ("Removed", removed)):
             if items:

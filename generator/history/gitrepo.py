@@ -40,6 +40,7 @@ class CommitInfo:
     committed: dt.datetime
     subject: str
     changes: tuple[Change, ...] = field(default=())
+    approvals: tuple[str, ...] = field(default=())  # its "Approved-by:" trailers, as written
 
     @property
     def short(self) -> str:
@@ -275,13 +276,15 @@ class GitSources:
         sep, end = "\x1f", "\x1e"
         raw = self.repo.git.log(
             sha, "--first-parent", "--diff-merges=first-parent", "--raw", "--no-abbrev", "--no-renames",
-            "--reverse", f"--format={end}%H{sep}%P{sep}%an{sep}%aI{sep}%cI{sep}%s", "--", *self._paths())
+            "--reverse", f"--format={end}%H{sep}%P{sep}%an{sep}%aI{sep}%cI{sep}"
+                         f"%(trailers:key=Approved-by,valueonly,separator=%x1d){sep}%s", "--", *self._paths())
         commits: list[CommitInfo] = []
         for chunk in raw.split(end):
             if not chunk.strip():
                 continue
             header, _, body = chunk.partition("\n")
-            sha_, parents, author, authored, committed, subject = header.split(sep, 5)
+            sha_, parents, author, authored, committed, trailers, subject = header.split(sep, 6)
+            approvals = tuple(a.strip() for a in trailers.split("\x1d") if a.strip())
             changes = []
             for line in body.splitlines():
                 if not line.startswith(":"):
@@ -294,7 +297,7 @@ class GitSources:
                 changes.append(Change(status[0], rel, None if old_blob == _ZERO else old_blob,
                                       None if new_blob == _ZERO else new_blob))
             commits.append(CommitInfo(sha_, tuple(parents.split()), author, dt.datetime.fromisoformat(authored),
-                                      dt.datetime.fromisoformat(committed), subject, tuple(changes)))
+                                      dt.datetime.fromisoformat(committed), subject, tuple(changes), approvals))
         return commits
 
     def tags(self) -> dict[str, list[str]]:

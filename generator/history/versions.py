@@ -49,6 +49,11 @@ class Version:
     ordinal: int = 1  # 2 for the second version of this page with the same date (a reverted change), ...
 
     @property
+    def approvals(self) -> list[str]:
+        """Who approved it: the "Approved-by:" trailers of its commits, each once, in order."""
+        return list(dict.fromkeys(a for c in (self.introduced, *self.revisions) for a in c.approvals))
+
+    @property
     def last(self) -> CommitInfo:
         return self.revisions[-1] if self.revisions else self.introduced
 

@@ -68,6 +68,7 @@ def history_pages(history: SiteHistory, current: Corpus, settings: Settings, htm
                         f" from {long_date(v.effective)}" if v.status == "scheduled" else ""),
                     "published": v.introduced.date.isoformat(), "commit": v.introduced.short,
                     "author": v.introduced.author, "revisions": len(v.revisions), "tags": v.tags,
+                    "approved": ", ".join(v.approvals),
                     "href": f"{page_id}/{v.label}/", "changes_href": f"{page_id}/{v.label}/changes/",
                 })
                 pages += _version_pages(history, v, previous, settings, html, digest, common, Page)
