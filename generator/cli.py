@@ -88,9 +88,10 @@ def check(root: Path, strict: bool, fmt: str, today: dt.date | None, against: st
     result = _run(lambda: check_root_cached(root, today=today, keep=stages))
     note = ""
     if result.corpus is not None:
-        notice = _run(lambda: load_settings(root)).notice_days if not result.errors else 0
-        problems, note = _run(lambda: published_id_problems(root, result.corpus, against, stages,
-                                                            notice_days=notice, today=today))
+        settings = _run(lambda: load_settings(root)) if not result.errors else None
+        problems, note = _run(lambda: published_id_problems(
+            root, result.corpus, against, stages, notice_days=settings.notice_days if settings else 0, today=today,
+            require_approval=settings.require_approval if settings else "none"))
         if problems:
             result = CheckResult(result.corpus, tuple(sorted(result.diagnostics + tuple(problems))),
                                  result.files, result.digests)

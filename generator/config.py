@@ -25,6 +25,7 @@ class Settings:
     language: str = "en"
     notice_days: int = 0  # days between a change that makes a rule stricter and its taking effect; 0: off
     owners: tuple[tuple[str, tuple[str, ...]], ...] = ()  # [tool.policy.owners]: what -> who, for CODEOWNERS
+    require_approval: str = "none"  # "looser" | "any": such changes need an Approved-by trailer
 
     @property
     def banner(self) -> str:
@@ -34,6 +35,7 @@ class Settings:
 _FIELDS = {
     "organization": str, "base_url": str, "illustrative": bool, "notice": str,
     "exceptions_title": str, "language": str, "notice_days": int, "owners": dict,
+    "require_approval": str,
 }
 
 # an owner as CODEOWNERS names one: @user, @org/team, or an e-mail address
@@ -108,6 +110,12 @@ def settings_from_text(text: str, path: str = "pyproject.toml") -> Settings:
                 values[key] = owners
             continue
         values[key] = value
+    mode = values.get("require_approval")
+    if mode is not None and mode not in ("none", "looser", "any"):
+        line, col = _line_of(text, "require_approval")
+        problems.append(Diagnostic(path, line, col, f"[tool.policy] require_approval is {mode!r}; allowed: "
+                                                    f"\"none\", \"looser\" (looser changes need an Approved-by "
+                                                    f"trailer), \"any\" (every change that is not editorial)"))
     base = values.get("base_url")
     if isinstance(base, str) and base:
         parts = urlsplit(base)

@@ -132,7 +132,7 @@ def test_settings_notice_base_url_and_errors(tmp_path, cli):
     assert result.exit_code == 1
     assert result.output.splitlines()[:2] == [
         "pyproject.toml:5:1: unknown setting 'organisation' in [tool.policy]; did you mean 'organization'? "
-        "allowed: base_url, exceptions_title, illustrative, language, notice, notice_days, organization, owners",
+        "allowed: base_url, exceptions_title, illustrative, language, notice, notice_days, organization, owners, require_approval",
         "pyproject.toml:6:1: [tool.policy] illustrative must be true or false"]
 
 

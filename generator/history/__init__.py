@@ -15,6 +15,7 @@ from ..model import Corpus
 from ..validate import CheckResult, check_files, check_root
 from .diff import diff_corpora
 from .gitrepo import GitSources, GitUnavailable
+from .approval import approval_problems
 from .notice import notice_problems
 
 WORKTREE = "worktree"
@@ -75,7 +76,8 @@ def diff_points(root: Path, start: str | None = "HEAD", end: str | None = None) 
 
 
 def published_id_problems(root: Path, current: Corpus, against: str, stages: dict | None = None,
-                          notice_days: int = 0, today: dt.date | None = None) -> tuple[list[Diagnostic], str]:
+                          notice_days: int = 0, today: dt.date | None = None,
+                          require_approval: str = "none") -> tuple[list[Diagnostic], str]:
     """Rule ids present at ``against`` may not vanish; retired ids may not come back; with
     ``notice_days``, a change that makes a rule stricter waits that long (history/notice.py).
 
@@ -92,6 +94,8 @@ def published_id_problems(root: Path, current: Corpus, against: str, stages: dic
         if not sources.has_commits:
             return [], "no commits yet: the check that published rule ids are kept was skipped"
         sha = sources.resolve(against)
+        approvals = sources.approvals_since(sha) if require_approval != "none" else []
+        head_sha = sources.resolve("HEAD") if require_approval != "none" and sources.dirty() else None
     working = {raw.path: raw.data for raw in read_tree(Path(root))[0]}  # unchanged files: not read from git
     previous = check_revision(root, sha, cache=dict(stages) if stages else None, known=working)
     if previous.corpus is None:
@@ -116,4 +120,10 @@ def published_id_problems(root: Path, current: Corpus, against: str, stages: dic
     if notice_days:
         day = today or dt.datetime.now(dt.timezone.utc).date()
         problems += notice_problems(previous.corpus, current, notice_days, day, f"{against} ({short})")
+    if require_approval != "none":
+        head = previous.corpus if head_sha == sha else None
+        if head_sha is not None and head_sha != sha:
+            head = check_revision(root, head_sha, cache=dict(stages) if stages else None, known=working).corpus
+        problems += approval_problems(previous.corpus, current, require_approval, against, approvals,
+                                      head if head_sha is not None else None)
     return problems, ""

@@ -312,5 +312,15 @@ class GitSources:
                 continue
         return out
 
+    def approvals_since(self, base: str) -> list[tuple[str, list[str]]]:
+        """(sha, Approved-by trailer values) of every commit in base..HEAD."""
+        raw = self.repo.git.log(f"{base}..HEAD", "--format=%H%x1f%(trailers:key=Approved-by,valueonly,separator=%x1d)%x1e")
+        out = []
+        for chunk in raw.split("\x1e"):
+            if chunk.strip():
+                sha, _, values = chunk.strip().partition("\x1f")
+                out.append((sha, [v for v in values.split("\x1d") if v.strip()]))
+        return out
+
     def dirty(self) -> bool:
         return bool(self.repo.git.status("--porcelain", "--untracked-files=all", "--", *self._paths()).strip())
