@@ -111,7 +111,8 @@ def generate(out: Path, documents: int = 100, rules: int = 10_000, exceptions: i
             lines += [f"  - rule: {rule}", "    purposes:",
                       f"      - {_sentence(rng, 4)}", f"      - {_sentence(rng, 5)}"]
         lines.append("retains: [" + ", ".join(retains) + "]")
-        lines += ["summary: |", f"  {_sentence(rng, 40)}"]
+        lines += ["summary: |", f"  {_sentence(rng, 40)}", f"contract: MSA-{2020 + e % 6}-{e:04d}",
+                  f"approved_by: [Counsel {e % 7} <counsel{e % 7}@example.com>]"]
         (out / "exceptions" / f"exception-{e:04d}.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return {"documents": documents, "rules": per_doc * documents, "exceptions": exceptions}
 

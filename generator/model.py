@@ -127,6 +127,8 @@ class Exception_:
     path: str
     origin: Origin
     positions: Mapping[str, Origin] = field(repr=False, compare=False)
+    contract: str | None = None  # the agreement that grants it (a reference; not published)
+    approved_by: tuple[str, ...] = ()  # who approved it (not published)
 
     def in_force(self, on: dt.date) -> bool:
         return in_force(self.effective, self.expires, on)
@@ -272,4 +274,5 @@ def build_exception(path: str, data: PosDict) -> Exception_:
         attestations=tuple(eligibility.get("attestations", ())), max_asl=data["models"]["max_asl"],
         permits=permits, retains=tuple(data.get("retains", ())), summary=data.get("summary", ""),
         path=path, origin=_origin(path, data.pos), positions=_positions(path, data),
+        contract=data.get("contract"), approved_by=tuple(data.get("approved_by", ())),
     )

@@ -76,6 +76,9 @@ def exception_skeleton(exc_id: str, corpus: Corpus | None, today: dt.date, schem
         "# For the public support page: what the exception allows, for whom, and why (Markdown).",
         "summary: |",
         "  TODO: explain what this exception allows, who may hold it, and the safeguards around it.",
+        "# The agreement that grants it, and who approved it (kept in the sources, never published).",
+        f"contract: {_q('TODO: the contract reference, e.g. MSA-2024-017')}",
+        f"approved_by: [{_q('TODO: who approved it, e.g. Ann Counsel <ann@example.com>')}]",
         "",
     ]
     return "\n".join(lines)

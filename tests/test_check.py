@@ -148,3 +148,17 @@ def test_broken_policy_file_does_not_cause_false_reference_errors(root, cli):
     assert result.exit_code == 1
     assert "does not exist" not in result.output  # the exception's rules are in the broken file
     assert result.output.count("\n") == 3  # the error, the note (not a git repository), the summary
+
+
+def test_an_active_exception_says_which_contract_and_who_approved_it(root, cli):
+    gov = root / "exceptions" / "gov.yaml"
+    gov.write_text("".join(line for line in gov.read_text().splitlines(keepends=True)
+                           if not line.startswith(("contract:", "approved_by:"))))
+    result = cli(["check"], cwd=root)
+    assert result.exit_code == 0
+    assert ("exceptions/gov.yaml:1:5: warning: active exception 'gov' does not say which contract grants it or "
+            "who approved it; add 'contract: MSA-2024-017' and 'approved_by: [Ann Counsel <ann@example.com>]' "
+            "(not published)") in result.output
+    assert cli(["check", "--strict"], cwd=root).exit_code == 1
+    gov.write_text(gov.read_text() + "contract: MSA-1\n")
+    assert "does not say who approved it; add 'approved_by:" in cli(["check"], cwd=root).output

@@ -152,8 +152,8 @@ def test_golden_diff_of_a_known_pair(repo, cli, fmt):
     second = _known_pair(repo)
     result = cli(["diff", first, second, "--root", str(repo.root), "--format", fmt])
     assert result.exit_code == 0, result.output
-    output = result.output.replace(first[:12], "FROM").replace(second[:12], "TO")
-    output = output.replace(first, "FROM").replace(second, "TO")
+    output = result.output.replace(first, "FROM").replace(second, "TO")  # full ids first, then short ones
+    output = output.replace(first[:12], "FROM").replace(second[:12], "TO")
     golden = GOLDEN / f"diff.{'txt' if fmt == 'text' else 'json'}"
     if os.environ.get("POLICY_REGEN"):
         golden.parent.mkdir(exist_ok=True)

@@ -35,7 +35,7 @@ def test_a_broken_commit_fixed_by_the_next_one(repo, tmp_path, cli):
     line, got = _entries(repo.root)
     assert [g[0] for g in got] == ["First version", "Typo", 'Revert "Typo"']
     subject, invalid, changes, _ = got[1]
-    assert invalid is not None and invalid.startswith(f"{GOV}:16:") and changes == []
+    assert invalid is not None and invalid.startswith(f"{GOV}:18:") and changes == []
     assert got[2][1:] == (None, [], "no change to the policy")  # back to the last valid state
     assert [v.label for v in line.versions["exceptions"]] == ["2024-06-26"]  # no version from the typo
     # the build goes on, and its version pages show the valid state
@@ -44,7 +44,7 @@ def test_a_broken_commit_fixed_by_the_next_one(repo, tmp_path, cli):
     page = (tmp_path / "site" / "versions" / "exceptions" / "2024-06-26" / "index.html").read_text()
     assert "combating human trafficking" in page
     text = cli(["history", "--root", str(repo.root)]).output
-    assert "not a published state" in text and f"{GOV}:16:" in text
+    assert "not a published state" in text and f"{GOV}:18:" in text
     data = json.loads(cli(["history", "--root", str(repo.root), "--format", "json"]).output)
     assert [e["invalid"] is not None for e in data["entries"]] == [False, True, False]
     assert cli(["changelog", "--check", "--root", str(repo.root)]).exit_code in (0, 1)

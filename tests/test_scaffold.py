@@ -20,11 +20,14 @@ def test_skeleton_names_its_placeholders_then_passes_when_filled_in(root, cli):
         "exceptions/research-access.yaml:6:8: 'title' still holds placeholder text",
         "exceptions/research-access.yaml:27:9: 'purposes' still holds placeholder text",
         "exceptions/research-access.yaml:33:3: 'summary' still holds placeholder text",
+        "exceptions/research-access.yaml:35:11: 'contract' still holds placeholder text",
+        "exceptions/research-access.yaml:36:15: 'approved_by' still holds placeholder text",
     ]
-    assert lines[-1] == "policy check: 3 errors, 0 warnings in 4 files"
+    assert lines[-1] == "policy check: 5 errors, 0 warnings in 4 files"
 
     filled = text.replace("TODO: a short title, e.g. ", "").replace(
-        "TODO: a purpose this relaxation covers, e.g. ", "").replace("TODO: explain", "We explain")
+        "TODO: a purpose this relaxation covers, e.g. ", "").replace("TODO: explain", "We explain").replace(
+        "TODO: the contract reference, e.g. ", "").replace("TODO: who approved it, e.g. ", "")
     path.write_text(filled)
     second = cli(["check"], cwd=root)
     assert second.exit_code == 0, second.output

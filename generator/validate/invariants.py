@@ -157,6 +157,12 @@ def check_exception(exc: Exception_, corpus: Corpus, today: dt.date, complete: b
     if exc.status == "draft":
         out.append(_diag(at("status", exc.origin), f"exception '{exc.id}' is a draft: it is not published "
                                                    f"and grants nothing until 'status: active'", "warning"))
+    if exc.status == "active":
+        missing = [name for name, value in (("contract", exc.contract), ("approved_by", exc.approved_by)) if not value]
+        if missing:
+            out.append(_diag(at("id", exc.origin), f"active exception '{exc.id}' does not say "
+                                         f"{' or '.join(_STATES[m] for m in missing)}; add "
+                                         f"{' and '.join(_EXAMPLES[m] for m in missing)} (not published)", "warning"))
     if exc.status == "active" and exc.review_by and exc.effective < exc.review_by < today:
         out.append(_diag(at("review_by", exc.origin),
                          f"exception '{exc.id}' was due for review on {exc.review_by}; review it and move "
@@ -167,6 +173,10 @@ def check_exception(exc: Exception_, corpus: Corpus, today: dt.date, complete: b
                          f"set 'status: retired'", "warning"))
     out += _check_references(exc, corpus, complete)
     return out
+
+
+_STATES = {"contract": "which contract grants it", "approved_by": "who approved it"}
+_EXAMPLES = {"contract": "'contract: MSA-2024-017'", "approved_by": "'approved_by: [Ann Counsel <ann@example.com>]'"}
 
 
 def _check_references(exc: Exception_, corpus: Corpus, complete: bool) -> list[Diagnostic]:

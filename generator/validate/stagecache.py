@@ -30,7 +30,7 @@ from ..load.files import kind_of
 from ..model import Document, Exception_, Model, Obligation, Origin, Permit, Positions, Rule, Section
 from .links import AnchorRef
 
-FORMAT = 3
+FORMAT = 4
 NAME = f"stages-{__version__}-{FORMAT}.json"
 _CLASSES: dict[str, type] = {cls.__name__: cls for cls in (Diagnostic, Document, Exception_, Model, Obligation,
                                                            Origin, Permit, Rule, Section, AnchorRef)}
@@ -133,7 +133,7 @@ def _exception(x: dict[str, Any]) -> Exception_:
                       tuple(Permit(p["rule"], tuple(p["purposes"]), _origin(p["origin"]), _origin(p["rule_origin"]))
                             for p in x["permits"]),
                       tuple(x["retains"]), x["summary"], x["path"], _origin(x["origin"]),
-                      _SavedPositions(*x["positions"]))
+                      _SavedPositions(*x["positions"]), x["contract"], tuple(x["approved_by"]))
 
 
 def _models(x: list[Any]) -> tuple[Model, ...]:
@@ -145,7 +145,7 @@ _READERS: dict[str, Callable[[Any], Any]] = {"document": _document, "exception":
 
 def _check_layout() -> None:
     """The readers above know every field of the dataclasses; fail loudly in tests if one is added."""
-    expected = {"Rule": 14, "Section": 7, "Document": 9, "Exception_": 15, "Model": 4, "Permit": 4,
+    expected = {"Rule": 14, "Section": 7, "Document": 9, "Exception_": 17, "Model": 4, "Permit": 4,
                 "Obligation": 5, "Origin": 3, "Diagnostic": 5, "AnchorRef": 2}
     actual = {name: len(names) for name, names in _FIELDS.items()}
     if actual != expected:
