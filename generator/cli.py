@@ -473,6 +473,52 @@ def _git_prefix(root: Path) -> str:
         return ""
 
 
+@main.command()
+@click.argument("logs", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@root_option
+@click.option("--base", default="HEAD", show_default=True, metavar="REV",
+              help="The sources to compare with: a commit, branch, tag or version date.")
+@click.option("--head", "head_rev", default="worktree", show_default=True, metavar="REV",
+              help="The changed sources: 'worktree' (the files as they are now) or a revision.")
+@click.option("--format", "fmt", type=click.Choice(["markdown", "json"]), default="markdown", show_default=True)
+@click.option("--fail-on", type=click.Choice(["loosening", "any"]), default=None,
+              help="Exit 1 when a logged decision would become allowed (loosening) or change at all (any).")
+def impact(logs: tuple[Path, ...], root: Path, base: str, head_rev: str, fmt: str, fail_on: str | None) -> None:
+    """What a change would do to real traffic: replay logged requests against two versions of the
+    sources and report every decision that would change.
+
+    \b
+    Examples:
+      policy impact /var/log/usage-policy/decisions.jsonl*             # HEAD .. working tree
+      policy impact logs/*.jsonl.gz --base origin/main --head HEAD --fail-on loosening
+      policy impact logs/decisions.jsonl --format json"""
+    from .config import load_settings
+    from .gitinfo import SourceRevision
+    from .bundle.data import bundle_data
+    from .history import corpus_at
+    from .impact import replay, to_markdown
+    from .runtime.decide import Bundle
+
+    if not logs:
+        raise click.UsageError("give the decision log files to replay")
+    settings = _run(lambda: load_settings(root), root=root)
+    none = SourceRevision(None, False, None)
+    sides = []
+    for rev in (base, head_rev):
+        corpus, label = _run(lambda: corpus_at(root, None if rev == "worktree" else rev), root=root)
+        sides.append((Bundle(bundle_data(corpus, settings, none)), label))
+    (before, base_label), (after, head_label) = sides
+    result = _run(lambda: replay(logs, before, after))
+    result["base"], result["head"] = base_label, head_label
+    if fmt == "json":
+        click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        click.echo(to_markdown(result, base_label[:12] if base_label != "working tree" else base_label,
+                               head_label[:12] if head_label != "working tree" else head_label), nl=False)
+    if (fail_on == "loosening" and result["loosening"]) or (fail_on == "any" and result["changes"]):
+        sys.exit(EXIT_INVALID)
+
+
 class _Days(click.ParamType):
     name = "N[d|w]"
 
