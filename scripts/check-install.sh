@@ -4,7 +4,7 @@
 #  1. Builds a wheel and an sdist (python -m build).
 #  2. For each: a fresh venv, a normal (not editable) install, then from an empty folder outside
 #     the checkout: policy --version, policy check, policy build, policy decide on the built
-#     bundle, policy report on a decision log the runtime wrote.
+#     bundle, policy report on a decision log the runtime wrote, and every other command.
 #  3. The runtime alone: a venv with only the runtime's own dependencies (cryptography, PyJWT,
 #     jsonschema-rs, orjson) and the wheel installed with --no-deps; `from generator.runtime
 #     import Bundle` decides, and the authoring tool's libraries are absent there.
@@ -56,6 +56,11 @@ PY
   # the rest of the commands
   "$venv/bin/policy" history --root "$WORK/policy-repo" | grep -q "Reword a purpose"
   "$venv/bin/policy" diff HEAD~1 HEAD --root "$WORK/policy-repo" | grep -q "trafficking in persons"
+  "$venv/bin/policy" diff HEAD~1 HEAD --root "$WORK/policy-repo" --format markdown | grep -q "^#### "
+  "$venv/bin/policy" due --root "$WORK/policy-repo" --today 2026-01-01 | grep -q "Review of exception"
+  test -f "$run/site/calendar.ics" && grep -q "BEGIN:VEVENT" "$run/site/calendar.ics"
+  "$venv/bin/policy" impact "$run/decisions.jsonl" --root "$WORK/policy-repo" --base HEAD~1 --head HEAD \
+    | grep -q "decisions would become allowed"
   cp -r "$WORK/policy-repo" "$run/repo-copy"
   "$venv/bin/policy" changelog --root "$run/repo-copy" && "$venv/bin/policy" changelog --check --root "$run/repo-copy"
   "$venv/bin/policy" keygen "$run/keys"
