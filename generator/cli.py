@@ -519,6 +519,31 @@ def impact(logs: tuple[Path, ...], root: Path, base: str, head_rev: str, fmt: st
         sys.exit(EXIT_INVALID)
 
 
+@main.command(name="fmt")
+@root_option
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 when a file is not in the canonical layout.")
+def fmt_command(root: Path, check: bool) -> None:
+    """Give every source file the canonical layout (comments, key order and wording kept).
+
+    \b
+    Examples:
+      policy fmt                 # reformat policy/ and exceptions/ in place
+      policy fmt --check         # in CI or a pre-commit hook: exit 1 when a file would change
+    Exit 0 when every file is (now) formatted; 1 with --check when one is not, or when a file
+    cannot be read (it is left as it is); 2 on a usage error."""
+    from .fmt import fmt_root
+
+    result = _run(lambda: fmt_root(root, check=check), root=root)
+    for path in result.changed:
+        click.echo(f"{'would reformat' if check else 'reformatted'} {_display(root, path)}")
+    _print_diagnostics(root, result.problems, err=True)
+    verb = "would be reformatted" if check else "reformatted"
+    click.echo(f"policy fmt: {len(result.changed)} file{'s' if len(result.changed) != 1 else ''} {verb}"
+               + (f", {len(result.problems)} left as they are" if result.problems else ""))
+    if result.problems or (check and result.changed):
+        sys.exit(EXIT_INVALID)
+
+
 class _Days(click.ParamType):
     name = "N[d|w]"
 

@@ -59,6 +59,7 @@ PY
   "$venv/bin/policy" diff HEAD~1 HEAD --root "$WORK/policy-repo" --format markdown | grep -q "^#### "
   "$venv/bin/policy" due --root "$WORK/policy-repo" --today 2026-01-01 | grep -q "Review of exception"
   test -f "$run/site/calendar.ics" && grep -q "BEGIN:VEVENT" "$run/site/calendar.ics"
+  "$venv/bin/policy" fmt --check --root "$WORK/policy-repo"
   "$venv/bin/policy" impact "$run/decisions.jsonl" --root "$WORK/policy-repo" --base HEAD~1 --head HEAD \
     | grep -q "decisions would become allowed"
   cp -r "$WORK/policy-repo" "$run/repo-copy"

@@ -24,7 +24,7 @@ def _run(entry: str, cwd: Path) -> subprocess.CompletedProcess:
 
 
 def test_the_manifest_is_valid_and_picks_the_sources():
-    assert set(HOOKS) == {"policy-check", "policy-due"}
+    assert set(HOOKS) == {"policy-fmt", "policy-check", "policy-due"}
     pattern = re.compile(HOOKS["policy-check"]["files"])
     assert all(pattern.search(p) for p in ("policy/usage-policy.yaml", "exceptions/gov.yaml", "pyproject.toml"))
     assert not any(pattern.search(p) for p in ("README.md", "docs/policy/x.yaml", "site/index.html"))
@@ -34,6 +34,11 @@ def test_the_manifest_is_valid_and_picks_the_sources():
 def test_each_entry_passes_on_good_sources_and_fails_on_bad_ones(repo):
     assert _run(HOOKS["policy-check"]["entry"], repo.root).returncode == 0
     assert _run(HOOKS["policy-due"]["entry"], repo.root).returncode == 0
+    assert _run(HOOKS["policy-fmt"]["entry"], repo.root).returncode == 0
+    (repo.root / "exceptions" / "gov.yaml").write_text((repo.root / "exceptions" / "gov.yaml").read_text()
+                                                       .replace("  max_asl: 2", "      max_asl: 2"))
+    assert _run(HOOKS["policy-fmt"]["entry"], repo.root).returncode == 1
+    repo.git.git.checkout("--", "exceptions/gov.yaml")
     (repo.root / "exceptions" / "gov.yaml").write_text("id: [broken\n")
     failed = _run(HOOKS["policy-check"]["entry"], repo.root)
     assert failed.returncode == 1 and "exceptions/gov.yaml:2:1: malformed YAML" in failed.stdout

@@ -37,6 +37,7 @@ def commands(root: Path, out: Path, work: Path) -> list[list[str]]:
         ["diff", "--root", r], ["diff", "HEAD~1", "HEAD", "--root", r, "--format", "json"],
         ["diff", "HEAD~1", "HEAD", "--root", r, "--format", "markdown"],
         ["due", "--root", r], ["due", "--root", r, "--within", "30d", "--format", "json"],
+        ["fmt", "--root", r, "--check"], ["codeowners", "--root", r],
         ["changelog", "--root", r], ["changelog", "--check", "--root", r],
         ["new", "exception", "hostile-check", "--root", r],
         ["keygen", str(work / "keys")],

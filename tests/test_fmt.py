@@ -1,0 +1,128 @@
+"""`policy fmt`: the canonical layout, comments and key order kept, idempotent, never a change of
+meaning (the checked model and every value are the same before and after, on every fixture,
+the example and a generated corpus), --check for CI, broken files left alone."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import shutil
+import sys
+
+from conftest import FIXTURES, REPO, build_root
+from generator.fmt import fmt_root, format_text
+from generator.validate import check_root
+
+sys.path.insert(0, str(REPO / "benchmarks"))
+from corpus import generate  # noqa: E402
+
+MESSY = """# Comment at the top, kept
+id: gov
+title:   'Government analysis'     # a trailing comment, kept
+status: active
+effective: 2024-06-26
+review_by: 2030-06-26
+eligibility:
+    customer_types:   [government]
+    attestations: [legal-authority]
+models:
+      max_asl: 2
+permits:
+- rule: surveillance.intelligence-analysis
+  purposes: [combating human trafficking]
+retains: [weapons.design]
+contract: MSA-2024-GOV-017
+approved_by: [Ann Counsel <ann@example.com>]
+summary: |
+  Kept line one.
+  Kept line two.
+"""
+
+
+def _meaning(value):
+    """A model object with every position left out (formatting may move text, not change it)."""
+    if dataclasses.is_dataclass(value):
+        return (type(value).__name__, tuple((f.name, _meaning(getattr(value, f.name)))
+                                            for f in dataclasses.fields(value)
+                                            if f.name not in ("origin", "rule_origin", "positions")))
+    if isinstance(value, (tuple, list)):
+        return tuple(_meaning(v) for v in value)
+    if isinstance(value, dict) or hasattr(value, "items"):
+        return tuple(sorted((k, _meaning(v)) for k, v in value.items()))
+    return value
+
+
+def _values(root):
+    result = check_root(root, today=None)
+    corpus = result.corpus
+    return (_meaning(corpus.documents) if corpus else None, _meaning(corpus.exceptions) if corpus else None,
+            _meaning(corpus.models) if corpus else None, [(d.path, d.message) for d in result.diagnostics])
+
+
+def test_a_messy_file_gets_the_layout_and_keeps_its_comments_and_meaning(root, cli):
+    gov = root / "exceptions" / "gov.yaml"
+    gov.write_text(MESSY)
+    before = _values(root)
+    check = cli(["fmt", "--check"], cwd=root)
+    assert check.exit_code == 1 and "would reformat exceptions/gov.yaml" in check.output
+    assert gov.read_text() == MESSY  # --check writes nothing
+    done = cli(["fmt"], cwd=root)
+    assert done.exit_code == 0 and "reformatted exceptions/gov.yaml" in done.output
+    text = gov.read_text()
+    assert text.startswith("# Comment at the top, kept\n")
+    assert re.search(r"^title: 'Government analysis' +# a trailing comment, kept$", text, re.M)
+    assert "eligibility:\n  customer_types: [government]\n" in text
+    assert "permits:\n  - rule: surveillance.intelligence-analysis\n    purposes:" in text
+    assert "summary: |\n  Kept line one.\n  Kept line two.\n" in text
+    assert _values(root) == before  # the same model and the same findings
+    assert cli(["fmt", "--check"], cwd=root).exit_code == 0  # idempotent
+
+
+def test_never_a_change_of_meaning_and_idempotent_on_every_fixture_and_a_corpus(tmp_path):
+    roots = [build_root(tmp_path / "base")]
+    roots += [build_root(tmp_path / case.name, case) for case in sorted((FIXTURES / "bad").iterdir()) if case.is_dir()]
+    example = tmp_path / "example"
+    for part in ("policy", "exceptions"):
+        shutil.copytree(REPO / part, example / part)
+    roots.append(example)
+    generate(tmp_path / "corpus", documents=4, rules=60, exceptions=8, varied=True)
+    roots.append(tmp_path / "corpus")
+    formatted = 0
+    for root in roots:
+        before = _values(root)
+        first = fmt_root(root)
+        formatted += len(first.changed)
+        assert _values(root) == before, root.name
+        second = fmt_root(root)
+        assert second.changed == [], (root.name, second.changed)
+    for text in (MESSY, "a:   1\nb:\n- x\n-   y\n", "k: 'quoted'\nl: \"double\"\nm: >\n  folded\n  text\n"):
+        assert format_text(format_text(text)) == format_text(text)
+
+
+def test_a_broken_file_is_left_alone(root, cli):
+    gov = root / "exceptions" / "gov.yaml"
+    gov.write_text("id: [broken\n")
+    result = cli(["fmt"], cwd=root)
+    assert result.exit_code == 1 and "exceptions/gov.yaml:2:1: malformed YAML" in result.output
+    assert gov.read_text() == "id: [broken\n"
+
+
+def test_a_reindented_corpus_comes_back_byte_for_byte(tmp_path):
+    from ruamel.yaml import YAML
+
+    root = tmp_path / "corpus"
+    generate(root, documents=3, rules=45, exceptions=6, varied=True)
+    files = sorted([*root.glob("policy/*.yaml"), *root.glob("exceptions/*.yaml")])
+    canonical = {f: f.read_text() for f in files}
+    before = _values(root)
+    wide = YAML(typ="rt")
+    wide.preserve_quotes = True
+    wide.indent(mapping=4, sequence=6, offset=4)
+    for f in files:
+        with open(f, "w") as fh:
+            wide.dump(wide.load(canonical[f]), fh)
+    assert any(f.read_text() != canonical[f] for f in files)
+    result = fmt_root(root)
+    assert len(result.changed) == len(files) and not result.problems
+    assert {f: f.read_text() for f in files} == canonical
+    assert _values(root) == before
