@@ -480,10 +480,15 @@ def _git_prefix(root: Path) -> str:
               help="The sources to compare with: a commit, branch, tag or version date.")
 @click.option("--head", "head_rev", default="worktree", show_default=True, metavar="REV",
               help="The changed sources: 'worktree' (the files as they are now) or a revision.")
+@click.option("--base-bundle", type=click.Path(exists=True, path_type=Path), default=None, metavar="PATH",
+              help="Compare a built bundle (a bundle.tar.gz or its folder) instead of --base's sources.")
+@click.option("--head-bundle", type=click.Path(exists=True, path_type=Path), default=None, metavar="PATH",
+              help="Compare a built bundle instead of --head's sources.")
 @click.option("--format", "fmt", type=click.Choice(["markdown", "json"]), default="markdown", show_default=True)
 @click.option("--fail-on", type=click.Choice(["loosening", "any"]), default=None,
               help="Exit 1 when a logged decision would become allowed (loosening) or change at all (any).")
-def impact(logs: tuple[Path, ...], root: Path, base: str, head_rev: str, fmt: str, fail_on: str | None) -> None:
+def impact(logs: tuple[Path, ...], root: Path, base: str, head_rev: str, base_bundle: Path | None,
+           head_bundle: Path | None, fmt: str, fail_on: str | None) -> None:
     """What a change would do to real traffic: replay logged requests against two versions of the
     sources and report every decision that would change.
 
@@ -491,7 +496,8 @@ def impact(logs: tuple[Path, ...], root: Path, base: str, head_rev: str, fmt: st
     Examples:
       policy impact /var/log/usage-policy/decisions.jsonl*             # HEAD .. working tree
       policy impact logs/*.jsonl.gz --base origin/main --head HEAD --fail-on loosening
-      policy impact logs/decisions.jsonl --format json"""
+      policy impact logs/decisions.jsonl --format json
+      policy impact logs/*.jsonl --base-bundle old/bundle.tar.gz --head-bundle site/bundle"""
     from .config import load_settings
     from .gitinfo import SourceRevision
     from .bundle.data import bundle_data
@@ -501,10 +507,13 @@ def impact(logs: tuple[Path, ...], root: Path, base: str, head_rev: str, fmt: st
 
     if not logs:
         raise click.UsageError("give the decision log files to replay")
-    settings = _run(lambda: load_settings(root), root=root)
     none = SourceRevision(None, False, None)
     sides = []
-    for rev in (base, head_rev):
+    for rev, built in ((base, base_bundle), (head_rev, head_bundle)):
+        if built is not None:  # unsigned or signed alike: its own integrity is checked on load
+            sides.append((_run(lambda: Bundle.load(built)), str(built)))
+            continue
+        settings = _run(lambda: load_settings(root), root=root)
         corpus, label = _run(lambda: corpus_at(root, None if rev == "worktree" else rev), root=root)
         sides.append((Bundle(bundle_data(corpus, settings, none)), label))
     (before, base_label), (after, head_label) = sides

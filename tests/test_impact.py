@@ -49,6 +49,16 @@ def test_a_loosening_change_is_reported_before_it_merges(repo, cli, tmp_path):
     repo.commit("Relax weapons design")
     assert cli(["impact", str(path), "--root", str(repo.root), "--base", "HEAD~1", "--head", "HEAD",
                 "--fail-on", "any"]).exit_code == 1
+    # or two built bundles: the one the log was written with, and the one built now
+    build(repo.root, tmp_path / "new-site")
+    both = json.loads(cli(["impact", str(path), "--base-bundle", str(tmp_path / "site" / "bundle"),
+                           "--head-bundle", str(tmp_path / "new-site" / "bundle" / "bundle.tar.gz"),
+                           "--format", "json"]).output)
+    assert both["loosening"] == 15 and both["head"].endswith("bundle.tar.gz")
+    tampered = tmp_path / "tampered.tar.gz"
+    tampered.write_bytes(b"not a bundle")
+    assert cli(["impact", str(path), "--base-bundle", str(tampered), "--head-bundle",
+                str(tmp_path / "site" / "bundle")]).exit_code == 1
 
 
 def test_masked_inputs_are_counted_and_bad_input_refused(repo, cli, tmp_path):
