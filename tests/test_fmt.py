@@ -90,10 +90,10 @@ def test_never_a_change_of_meaning_and_idempotent_on_every_fixture_and_a_corpus(
     formatted = 0
     for root in roots:
         before = _values(root)
-        first = fmt_root(root)
+        first = fmt_root(root, use_cache=False)
         formatted += len(first.changed)
         assert _values(root) == before, root.name
-        second = fmt_root(root)
+        second = fmt_root(root, use_cache=False)
         assert second.changed == [], (root.name, second.changed)
     for text in (MESSY, "a:   1\nb:\n- x\n-   y\n", "k: 'quoted'\nl: \"double\"\nm: >\n  folded\n  text\n"):
         assert format_text(format_text(text)) == format_text(text)
@@ -122,7 +122,22 @@ def test_a_reindented_corpus_comes_back_byte_for_byte(tmp_path):
         with open(f, "w") as fh:
             wide.dump(wide.load(canonical[f]), fh)
     assert any(f.read_text() != canonical[f] for f in files)
-    result = fmt_root(root)
+    result = fmt_root(root, use_cache=False)
     assert len(result.changed) == len(files) and not result.problems
     assert {f: f.read_text() for f in files} == canonical
     assert _values(root) == before
+
+
+def test_files_known_to_be_canonical_are_not_formatted_again_until_they_change(root, monkeypatch):
+    import generator.fmt as fmt
+
+    calls = []
+    real = fmt.format_text
+    monkeypatch.setattr(fmt, "format_text", lambda text: calls.append(1) or real(text))
+    fmt_root(root)
+    assert len(calls) == 3  # every file, once
+    calls.clear()
+    assert fmt_root(root).changed == [] and calls == []  # all known canonical: none read again
+    gov = root / "exceptions" / "gov.yaml"
+    gov.write_text(gov.read_text().replace("  max_asl: 2", "      max_asl: 2"))
+    assert fmt_root(root, check=True).changed == ["exceptions/gov.yaml"] and len(calls) == 1
