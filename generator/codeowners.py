@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import difflib
 
-from .config import Settings, _line_of
+from .config import Settings, line_of
 from .errors import Diagnostic
 from .load.files import MODELS_FILE
 from .model import Corpus
@@ -36,7 +36,7 @@ def codeowners(settings: Settings, corpus: Corpus, prefix: str = "",
         if key not in allowed:
             hint = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
             advice = f"did you mean '{hint[0]}'? " if hint else ""
-            line, col = _line_of(pyproject, key)
+            line, col = line_of(pyproject, key)
             problems.append(Diagnostic("pyproject.toml", line, col, f"[tool.policy.owners] names '{key}', which is no "
                                                                f"document here; {advice}allowed: {', '.join(allowed)}"))
     lines = [HEADER]

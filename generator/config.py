@@ -42,7 +42,7 @@ _FIELDS = {
 OWNER = re.compile(r"@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:/[A-Za-z0-9._-]+)?|[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
-def _line_of(text: str, key: str) -> tuple[int, int]:
+def line_of(text: str, key: str) -> tuple[int, int]:
     """Best-effort position of ``key = ...`` (tomllib reports no positions)."""
     match = re.search(rf"^([ \t]*){re.escape(key)}[ \t]*=", text, re.M)
     if not match:
@@ -56,7 +56,9 @@ def _owners(table: object, text: str, path: str, problems: list[Diagnostic]):
     out = []
     assert isinstance(table, dict)  # checked by the caller against _FIELDS
     for key, value in table.items():
-        line, col = _line_of(text, key) if _line_of(text, key) != (0, 0) else _line_of(text, "owners")
+        line, col = line_of(text, key)
+        if (line, col) == (0, 0):  # a quoted key such as "*": point at the table instead
+            line, col = line_of(text, "owners")
         if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
             problems.append(Diagnostic(path, line, col, f"[tool.policy.owners] {key} must be a list of owners, "
                                                         f"such as [\"@legal/policy\", \"counsel@example.com\"]"))
@@ -91,7 +93,7 @@ def settings_from_text(text: str, path: str = "pyproject.toml") -> Settings:
     problems: list[Diagnostic] = []
     values: dict[str, object] = {}
     for key, value in table.items():
-        line, col = _line_of(text, key)
+        line, col = line_of(text, key)
         if key not in _FIELDS:
             hint = difflib.get_close_matches(key, list(_FIELDS), n=1, cutoff=0.6)
             advice = f"did you mean '{hint[0]}'? " if hint else ""
@@ -112,7 +114,7 @@ def settings_from_text(text: str, path: str = "pyproject.toml") -> Settings:
         values[key] = value
     mode = values.get("require_approval")
     if mode is not None and mode not in ("none", "looser", "any"):
-        line, col = _line_of(text, "require_approval")
+        line, col = line_of(text, "require_approval")
         problems.append(Diagnostic(path, line, col, f"[tool.policy] require_approval is {mode!r}; allowed: "
                                                     f"\"none\", \"looser\" (looser changes need an Approved-by "
                                                     f"trailer), \"any\" (every change that is not editorial)"))
@@ -120,7 +122,7 @@ def settings_from_text(text: str, path: str = "pyproject.toml") -> Settings:
     if isinstance(base, str) and base:
         parts = urlsplit(base)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            line, col = _line_of(text, "base_url")
+            line, col = line_of(text, "base_url")
             problems.append(Diagnostic(path, line, col, f"[tool.policy] base_url must be an absolute http(s) "
                                                         f"address such as https://example.com/policies/, not {base!r}"))
         elif not base.endswith("/"):

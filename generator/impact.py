@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from .report import NotALog, _open
+from .report import NotALog, open_log
 from .runtime.decide import Bundle, Decision
 
 EXAMPLES = 3  # decision ids kept per group
@@ -48,7 +48,7 @@ def replay(paths: Iterable[Path], base: Bundle, head: Bundle) -> dict[str, Any]:
     replayed = masked = malformed = 0
     for path in paths:
         events_here = 0
-        with _open(path) as fh:
+        with open_log(path) as fh:
             for line in fh:
                 if not line.strip():
                     continue

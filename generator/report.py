@@ -64,7 +64,7 @@ class Tally:
                 "rules": _plain(self.rules), "exceptions": _plain(self.exceptions), "days": _plain(self.days)}
 
 
-def _open(path: Path) -> Any:
+def open_log(path: Path) -> Any:
     """A log file, gzip-compressed or not (rotated logs are often compressed)."""
     with open(path, "rb") as fh:
         magic = fh.read(2)
@@ -84,7 +84,7 @@ def summarize(paths: Iterable[Path], since: str | None = None, until: str | None
             raise UsageError(f"{path}: Parquet logs are read by the DuckDB engine; "
                              f"drop --engine python (the default engine reads them)")
         events_here = 0
-        with _open(path) as fh:
+        with open_log(path) as fh:
             for line in fh:
                 if not line.strip():
                     continue

@@ -12,11 +12,8 @@ CONTEXT_WORDS = 6
 
 def words_inline(ops: list[list[str]]) -> str:
     out = []
-    for op, text in ops:
+    for op, text in _shortened(ops):
         if op == "=":
-            words = text.split(" ")
-            if len(words) > 2 * CONTEXT_WORDS + 1 and len(ops) > 1:
-                text = " ".join(words[:CONTEXT_WORDS]) + " ... " + " ".join(words[-CONTEXT_WORDS:])
             out.append(text)
         elif op == "-":
             out.append(f"[-{text}-]")
