@@ -67,11 +67,25 @@ def _build(root: Path, out: Path, *, today: dt.date | None = None,
         settings, revision = load_settings(root), source_revision(root)
     else:
         settings, revision = _at_revision(root, rev)
+    translations, found = read_translations(root, rev, result.corpus, settings)
+    if any(d.severity == "error" for d in found):
+        raise ValidationFailed(list(result.diagnostics) + found)
     history = site_history(root, rev or "HEAD", revision)
-    pages = plan_pages(result.corpus, settings, revision, result.digests, signing, history)
+    pages = plan_pages(result.corpus, settings, revision, result.digests, signing, history, translations)
     stats = write_site(pages, out, memory, seal=history.corpora.seal if history is not None and history.corpora else None,
                        jobs=jobs)
-    return BuildResult(out, stats, tuple(result.warnings), revision.label)
+    return BuildResult(out, stats, tuple(sorted(result.warnings + found)), revision.label)
+
+
+def read_translations(root: Path, rev: str | None, corpus, settings: Settings):
+    """The translations of the working tree (rev None) or of a revision, compared with ``corpus``."""
+    from .translate import check_translations, translations_from_files
+
+    if rev is None:
+        return check_translations(root, corpus, settings)
+    with GitSources(root) as sources:
+        files = sources.translations_at(rev)
+    return translations_from_files(files, corpus, settings)
 
 
 def _at_revision(root: Path, rev: str) -> tuple[Settings, SourceRevision]:

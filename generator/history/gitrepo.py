@@ -260,6 +260,22 @@ class GitSources:
             pyproject = None
         return files, pyproject
 
+    def translations_at(self, rev: str) -> dict[str, dict[str, tuple[str, bytes]]]:
+        """translations/<locale>/<name>.po at ``rev``, as {locale: {name: (path, bytes)}}."""
+        commit = self.repo.commit(self.resolve(rev))
+        try:
+            tree = commit.tree / (self.prefix + "translations")
+        except KeyError:
+            return {}
+        found: dict[str, dict[str, tuple[str, bytes]]] = {}
+        for folder in sorted(tree.trees, key=lambda i: i.name):
+            files = found.setdefault(folder.name, {})
+            for item in sorted(folder.blobs, key=lambda i: i.name):
+                if item.name.endswith(".po") and not item.name.startswith(".") and item.mode != 0o120000:
+                    data = item.data_stream.read() if item.size <= 8 * MAX_FILE_BYTES else b"\0" * (8 * MAX_FILE_BYTES + 1)
+                    files[item.name[:-3]] = (f"translations/{folder.name}/{item.name}", data)
+        return found
+
     def blob(self, sha: str) -> bytes:
         if self._stream is not None:
             data = self._stream.get(sha)

@@ -9,7 +9,7 @@ import hashlib
 import os
 from dataclasses import dataclass
 from functools import cache
-from typing import Callable
+from typing import Callable, Mapping
 from xml.sax.saxutils import escape as xml_escape
 
 import jinja2
@@ -24,6 +24,7 @@ from ..model import Corpus, Document
 from ..resources import read_resource, resource
 from . import markdown as md
 from .calendar import calendar_ics
+from .i18n import date_formatter, gettext_for, interface_digest
 from .views import (Links, document_view, long_date, matrix_view, published_exceptions, site_info)
 
 
@@ -78,14 +79,23 @@ def templates_digest() -> str:
     return h.hexdigest()
 
 
-def _environment(autoescape: bool) -> jinja2.Environment:
+def _environment(autoescape: bool, code: str | None = None, ui: tuple = ()) -> jinja2.Environment:
+    """``code``: the locale whose interface text and dates the pages use (None: the
+    authoritative language, as the templates are written); ``ui``: the site's own interface
+    translations for it (translations/<code>/site.po), as sorted (English, translation) pairs."""
     resource(__package__, "templates")  # PackagingError, naming it, when the templates are missing
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("generator.render", "templates"),
         autoescape=autoescape, undefined=jinja2.StrictUndefined,
         trim_blocks=False, lstrip_blocks=False, keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
     )
-    env.filters["long_date"] = long_date
+    translate = gettext_for(code, dict(ui))
+    # In HTML a translation is text, never markup: escaped before the template fills in its values
+    gettext = (lambda text: markupsafe.escape(translate(text))) if autoescape else translate
+    env.install_gettext_callables(gettext, lambda one, many, n: gettext(one if n == 1 else many),  # type: ignore[attr-defined]
+                                  newstyle=True)
+    env.filters["long_date"] = date_formatter(code, long_date)
     env.filters["md_escape"] = md.escape_inline
 
     @jinja2.pass_context
@@ -105,84 +115,112 @@ def _environment(autoescape: bool) -> jinja2.Environment:
     return env
 
 
-@cache
-def html_environment() -> jinja2.Environment:
-    return _environment(True)
+@functools.lru_cache(maxsize=64)
+def html_environment(code: str | None = None, ui: tuple = ()) -> jinja2.Environment:
+    return _environment(True, code, ui)
 
 
-@cache
-def text_environment() -> jinja2.Environment:
-    return _environment(False)
+@functools.lru_cache(maxsize=64)
+def text_environment(code: str | None = None, ui: tuple = ()) -> jinja2.Environment:
+    return _environment(False, code, ui)
 
 
 def asset_bytes(name: str) -> bytes:
     return read_resource(__package__, "assets", name)
 
 
+@dataclass(frozen=True, slots=True)
+class Tree:
+    """One language's copy of the pages that are translated (home, documents, exceptions, and
+    their Markdown twins): the authoritative one at the site root, each locale under /<code>/."""
+
+    prefix: str  # "" or "de/"
+    code: str | None  # None: the authoritative language
+    lang: str
+    dir: str
+    name: str  # the language's own name, for the switcher
+    corpus: Corpus
+    fallback: Mapping[str, str]  # "<kind>:<id>" -> "stale" | "missing"
+    exceptions_title: str
+    ui: tuple  # the site's interface translations (sorted pairs)
+    digest: str  # what the tree's pages show besides the sources (catalogs, interface text)
+
+
+def language_trees(corpus: Corpus, settings: Settings, translations=None) -> list[Tree]:
+    """The authoritative tree, then one per locale (translations: translate.Translations)."""
+    from ..translate.apply import localize
+    from ..translate.status import language_names
+
+    _english, native, direction = language_names(settings.language) if translations else ("", "", "ltr")
+    trees = [Tree("", None, settings.language, direction, native, corpus, {}, settings.exceptions_title, (), "")]
+    for status in (translations.locales if translations else ()):
+        view = localize(corpus, status, settings.exceptions_title)
+        ui = tuple(sorted(status.ui.items()))
+        digest = _digest(status.code, sorted(status.digests.items()), interface_digest(status.code, status.ui))
+        trees.append(Tree(f"{status.code}/", status.code, status.code, status.direction, status.native_name,
+                          view.corpus, view.fallback, view.exceptions_title, ui, digest))
+    return trees
+
+
 def plan_pages(corpus: Corpus, settings: Settings, revision: SourceRevision,
-               digests: dict[str, str], signing=None, history=None) -> list[Page]:
+               digests: dict[str, str], signing=None, history=None, translations=None) -> list[Page]:
     """Every page of the site, with fingerprints; nothing is rendered yet."""
+    trees = language_trees(corpus, settings, translations)
     info = site_info(corpus, settings, revision)
     links = Links(corpus)
     common = _digest(templates_digest(), repr(settings), revision.label, str(info.version),
                      info.documents, info.exceptions_title)
     base = settings.base_url
+    source = trees[0]
+    source_names = {}
     pages: list[Page] = []
 
-    def html_page(path: str, template: str, root: str, current: str, **context) -> Callable[[], bytes]:
+    def html_page(path: str, template: str, root: str, current: str, tree: Tree = source, site_root: str = "",
+                  info=info, links=links, alternates_of: str | None = None, **context) -> Callable[[], bytes]:
         def render() -> bytes:
             canonical = (base + path[: -len("index.html")]) if base and path.endswith("index.html") else ""
-            values = {"info": info, "links": links, "root": root, "current": current, "canonical": canonical}
+            up = site_root or root
+            values = {"info": info, "links": links, "root": root, "site_root": up, "current": current,
+                      "canonical": canonical, "lang": tree.lang, "dir": tree.dir, "fallback": tree.fallback,
+                      "source_lang": source.lang, "source_dir": source.dir,
+                      "source_name": _source_name(tree), "source_native": source.name,
+                      "alternates": _alternates(trees, tree, alternates_of, up, base),
+                      "authoritative_href": f"{up}{alternates_of}" if tree.code and alternates_of is not None else ""}
             values.update(_resolve(context))
-            text = html_environment().get_template(template).render(**values)
-            return text.encode("utf-8")
+            env = html_environment(tree.code, tree.ui)
+            return env.get_template(template).render(**values).encode("utf-8")
         return render
 
-    def text_page(template: str, **context) -> Callable[[], bytes]:
-        return lambda: text_environment().get_template(template).render(info=info, links=links, **_resolve(context)).encode("utf-8")
+    def _source_name(tree: Tree) -> str:
+        if tree.code is None:
+            return ""
+        if tree.code not in source_names:
+            from babel import Locale
+            source_names[tree.code] = Locale.parse(source.lang, sep="-").get_display_name(
+                Locale.parse(tree.code, sep="-")) or source.lang
+        return source_names[tree.code]
+
+    def text_page(template: str, tree: Tree = source, info=info, links=links, **context) -> Callable[[], bytes]:
+        return lambda: text_environment(tree.code, tree.ui).get_template(template).render(
+            info=info, links=links, **_resolve(context)).encode("utf-8")
 
     timeline = history.timeline if history is not None else None
-    for doc in corpus.documents:
-        deps = _document_dependencies(doc, corpus, links)
-        banner = _scheduled_banner(timeline, doc)
-        fp = _digest(common, digests.get(doc.path, ""), deps, banner)
-        sections = Lazy(functools.partial(document_view, doc, corpus, links))
-        pages.append(Page(f"{doc.id}/index.html", fp,
-                          html_page(f"{doc.id}/index.html", "document.html", "../", doc.id, doc=doc,
-                                    sections=sections, page_title=doc.title, markdown_twin=f"../{doc.id}.md",
-                                    version_banner=banner)))
-        pages.append(Page(f"{doc.id}.md", fp, text_page("document.md", doc=doc, sections=sections)))
+    for tree in trees:
+        pages += _tree_pages(tree, trees, settings, revision, digests, common, timeline, html_page, text_page)
 
     published = published_exceptions(corpus)
-    referenced = sorted({p[0] for v in published for p in v.permits} | {r[0] for v in published for r in v.retains})
-    exc_fp = _digest(common, sorted(digests.get(e.path, "") for e in corpus.exceptions),
-                     [(m.id, m.name, m.asl) for m in corpus.models],
-                     [(r, corpus.rules[r].title if r in corpus.rules else "", links.page_of.get(r)) for r in referenced])
-    pages.append(Page("exceptions/index.html", exc_fp,
-                      html_page("exceptions/index.html", "exceptions.html", "../", "exceptions",
-                                exceptions=published, page_title=settings.exceptions_title,
-                                markdown_twin="../exceptions.md")))
-    pages.append(Page("exceptions.md", exc_fp, text_page("exceptions.md", exceptions=published)))
-
     matrix = matrix_view(corpus, published)
     matrix_fp = _digest(common, matrix.exceptions, [(r.rule, r.title, r.waivable, r.relaxed_by, r.retained_by,
                                                       links.page_of.get(r.rule)) for r in matrix.rows])
     pages.append(Page("matrix/index.html", matrix_fp,
                       html_page("matrix/index.html", "matrix.html", "../", "matrix", matrix=matrix,
                                 page_title="Exceptions by rule", markdown_twin="")))
-
-    rule_counts = {d.id: sum(1 for _ in d.rules()) for d in corpus.documents}
-    index_fp = _digest(common, [(d.id, d.title, str(d.effective)) for d in corpus.documents], rule_counts,
-                       len(published))
-    pages.append(Page("index.html", index_fp,
-                      html_page("index.html", "index.html", "", "", documents=corpus.documents,
-                                rule_counts=rule_counts, exception_count=len(published),
-                                page_title="Policies", markdown_twin="")))
     pages.append(Page("404.html", common, html_page("404.html", "404.html", "/" if not base else base, "",
                                                     page_title="Page not found", markdown_twin="")))
     pages.append(Page("assets/style.css", templates_digest(), lambda: asset_bytes("style.css")))
-    sitemap_fp = _digest(common, base, [(d.id, str(d.effective)) for d in corpus.documents])
-    pages.append(Page("sitemap.xml", sitemap_fp, lambda: sitemap(corpus, settings)))
+    sitemap_fp = _digest(common, base, [(d.id, str(d.effective)) for d in corpus.documents],
+                         [tree.prefix for tree in trees])
+    pages.append(Page("sitemap.xml", sitemap_fp, lambda: sitemap(corpus, settings, [t.prefix for t in trees])))
     dates = calendar_items(corpus)
     stamp = calendar_stamp(revision)
     calendar_fp = _digest(__version__, settings.organization, base, stamp.isoformat(),
@@ -197,6 +235,70 @@ def plan_pages(corpus: Corpus, settings: Settings, revision: SourceRevision,
     return pages
 
 
+def _alternates(trees: list[Tree], tree: Tree, path: str | None, site_root: str, base: str) -> list[dict]:
+    """hreflang links and the language switcher of a page that exists in every language tree
+    (``path``: its address relative to a tree's root, "" for the home page)."""
+    if path is None or len(trees) < 2:
+        return []
+    return [{"code": t.lang, "name": t.name, "current": t is tree,
+             "href": (base + t.prefix + path) if base else f"{site_root}{t.prefix}{path}" or "./",
+             "link": f"{site_root}{t.prefix}{path}" or "./"} for t in trees]
+
+
+def _tree_pages(tree: Tree, trees: list[Tree], settings: Settings, revision: SourceRevision, digests: dict[str, str],
+                common: str, timeline, html_page, text_page) -> list[Page]:
+    """The home page, the document pages and the exceptions page of one language tree."""
+    corpus, prefix = tree.corpus, tree.prefix
+    up = "../" if prefix else ""  # from the tree's root to the site's
+    info = site_info(corpus, settings, revision, tree.exceptions_title)
+    links = Links(corpus)
+    gettext = gettext_for(tree.code, dict(tree.ui)) if tree.code else None
+    date = date_formatter(tree.code, long_date)
+    common = _digest(common, tree.digest, info.documents, info.exceptions_title, sorted(tree.fallback.items()),
+                     [t.prefix for t in trees])
+    where = {"tree": tree, "info": info, "links": links}
+    pages: list[Page] = []
+    for doc in corpus.documents:
+        deps = _document_dependencies(doc, corpus, links)
+        banner = _scheduled_banner(timeline, doc, gettext, date)
+        fp = _digest(common, digests.get(doc.path, ""), deps, banner, doc.title, doc.summary)
+        sections = Lazy(functools.partial(document_view, doc, corpus, links, gettext, date))
+        path = f"{prefix}{doc.id}/index.html"
+        pages.append(Page(path, fp, html_page(path, "document.html", "../", doc.id, site_root="../" + up,
+                                              alternates_of=f"{doc.id}/", doc=doc, sections=sections,
+                                              page_title=doc.title, markdown_twin=f"../{doc.id}.md",
+                                              version_banner=banner, **where)))
+        pages.append(Page(f"{prefix}{doc.id}.md", fp, text_page("document.md", doc=doc, sections=sections, **where)))
+
+    published = published_exceptions(corpus)
+    referenced = sorted({p[0] for v in published for p in v.permits} | {r[0] for v in published for r in v.retains})
+    exc_fp = _digest(common, sorted(digests.get(e.path, "") for e in corpus.exceptions),
+                     [(m.id, m.name, m.asl) for m in corpus.models],
+                     [(r, corpus.rules[r].title if r in corpus.rules else "", links.page_of.get(r)) for r in referenced],
+                     [(v.exception.title, v.exception.summary, [p[2] for p in v.permits]) for v in published])
+    path = f"{prefix}exceptions/index.html"
+    pages.append(Page(path, exc_fp, html_page(path, "exceptions.html", "../", "exceptions", site_root="../" + up,
+                                              alternates_of="exceptions/", exceptions=published,
+                                              page_title=info.exceptions_title, markdown_twin="../exceptions.md",
+                                              **where)))
+    pages.append(Page(f"{prefix}exceptions.md", exc_fp, text_page("exceptions.md", exceptions=published, **where)))
+
+    rule_counts = {d.id: sum(1 for _ in d.rules()) for d in corpus.documents}
+    index_fp = _digest(common, [(d.id, d.title, str(d.effective)) for d in corpus.documents], rule_counts,
+                       len(published))
+    path = f"{prefix}index.html"
+    pages.append(Page(path, index_fp, html_page(path, "index.html", "", "", site_root=up or "", alternates_of="",
+                                                documents=corpus.documents, rule_counts=rule_counts,
+                                                exception_count=len(published), page_title=_home_title(tree, settings),
+                                                markdown_twin="", **where)))
+    return pages
+
+
+def _home_title(tree: Tree, settings: Settings) -> str:
+    gettext = gettext_for(tree.code, dict(tree.ui)) if tree.code else (lambda text: text)
+    return gettext("Policies")
+
+
 def calendar_stamp(revision: SourceRevision) -> dt.datetime:
     """DTSTAMP of calendar.ics: SOURCE_DATE_EPOCH when set, else the commit's time, else the
     epoch (never the clock, so that the same sources give the same bytes)."""
@@ -208,19 +310,22 @@ def calendar_stamp(revision: SourceRevision) -> dt.datetime:
     return dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 
-def _scheduled_banner(timeline, doc) -> dict | None:
+def _scheduled_banner(timeline, doc, gettext=None, date=long_date) -> dict | None:
     """On a document page whose version has not taken effect yet: say when, and what applies."""
     if timeline is None:
         return None
+    _ = gettext or (lambda text: text)
     versions = timeline.versions.get(doc.id, [])
     if not versions or versions[-1].effective != doc.effective or versions[-1].status != "scheduled":
         return None
     current = next((v for v in reversed(versions) if v.status == "in force"), None)
-    text = f"this version takes effect on {long_date(doc.effective)}."
+    text = _("this version takes effect on %(date)s.") % {"date": date(doc.effective)}
     if current is None:
-        return {"label": "Scheduled", "text": text, "link": "", "link_text": ""}
-    return {"label": "Scheduled", "text": text + f" Until then, the version of {long_date(current.effective)} applies.",
-            "link": f"../versions/{doc.id}/{current.label}/", "link_text": "Read the version in force"}
+        return {"label": _("Scheduled"), "text": text, "link": "", "link_text": ""}
+    return {"label": _("Scheduled"), "text": text + _(" Until then, the version of %(date)s applies.") % {
+                "date": date(current.effective)},
+            "link": f"{'../../' if gettext else '../'}versions/{doc.id}/{current.label}/",
+            "link_text": _("Read the version in force")}
 
 
 def bundle_pages(corpus: Corpus, settings: Settings, revision: SourceRevision, signing) -> list[Page]:
@@ -258,13 +363,18 @@ def _document_dependencies(doc: Document, corpus: Corpus, links: Links) -> list:
     return [relaxed, obligations, sorted((t, links.page_of.get(t)) for t in targets)]
 
 
-def sitemap(corpus: Corpus, settings: Settings) -> bytes:
-    """sitemap.xml; addresses are absolute when base_url is set (as the protocol requires)."""
+def sitemap(corpus: Corpus, settings: Settings, prefixes: list[str] | None = None) -> bytes:
+    """sitemap.xml; addresses are absolute when base_url is set (as the protocol requires).
+    Every language tree's pages are listed (``prefixes``: "" and "<locale>/")."""
     base = settings.base_url
     version = corpus.version
-    entries = [("", version)]
-    entries += [(f"{d.id}/", d.effective) for d in corpus.documents]
-    entries += [("exceptions/", version), ("matrix/", version)]
+    entries = []
+    for prefix in prefixes or [""]:
+        entries.append((prefix, version))
+        entries += [(f"{prefix}{d.id}/", d.effective) for d in corpus.documents]
+        entries.append((f"{prefix}exceptions/", version))
+        if not prefix:
+            entries.append(("matrix/", version))
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
     for path, day in entries:

@@ -87,15 +87,19 @@ class SectionView:
     sections: tuple["SectionView", ...]
 
 
-def document_view(doc: Document, corpus: Corpus, links: Links) -> tuple[SectionView, ...]:
+def document_view(doc: Document, corpus: Corpus, links: Links, gettext=None,
+                  date=long_date) -> tuple[SectionView, ...]:
+    """``gettext`` and ``date``: how a locale's pages word the status of a rule (see i18n.py)."""
+    _ = gettext or (lambda text: text)
+
     def rule_view(rule: Rule, level: int) -> RuleView:
         status, text = "", ""
         if rule.retired is not None and rule.retired <= doc.effective:
-            status, text = "retired", f"Retired on {long_date(rule.retired)}"
+            status, text = "retired", _("Retired on %(date)s") % {"date": date(rule.retired)}
         elif rule.retired is not None:
-            status, text = "", f"In force until {long_date(rule.retired)}"
+            status, text = "", _("In force until %(date)s") % {"date": date(rule.retired)}
         if rule.effective is not None and rule.effective > doc.effective:
-            status, text = "scheduled", f"Takes effect on {long_date(rule.effective)}"
+            status, text = "scheduled", _("Takes effect on %(date)s") % {"date": date(rule.effective)}
         obligations = tuple((o, corpus.obligations[o].title if o in corpus.obligations else o)
                             for o in rule.obligations)
         return RuleView(rule, min(level, 6), obligations, tuple(links.relaxed_by.get(rule.id, ())), status, text)
@@ -178,6 +182,8 @@ def matrix_view(corpus: Corpus, published: tuple[ExceptionView, ...]) -> MatrixV
     return MatrixView(columns, rows, len(columns) <= MATRIX_MAX_COLUMNS, never)
 
 
-def site_info(corpus: Corpus, settings: Settings, revision: SourceRevision) -> SiteInfo:
+def site_info(corpus: Corpus, settings: Settings, revision: SourceRevision,
+              exceptions_title: str | None = None) -> SiteInfo:
     documents = tuple((d.id, d.title) for d in corpus.documents) if len(corpus.documents) <= NAV_LIMIT else ()
-    return SiteInfo(settings, revision, corpus.version, documents, settings.exceptions_title)
+    return SiteInfo(settings, revision, corpus.version, documents,
+                    exceptions_title if exceptions_title is not None else settings.exceptions_title)

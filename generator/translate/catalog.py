@@ -1,0 +1,180 @@
+"""Read translations: gettext PO files under ``translations/<locale>/``, one per document
+(``<document-id>.po``), one for the exceptions page (``exceptions.po``) and, optionally, one for
+the site's interface strings (``site.po``).
+
+Each entry names the clause it translates in ``msgctxt`` (``rule:<id>:text``) and holds the source
+text it was made from in ``msgid``: when the source changes, the msgid no longer matches and the
+translation is stale, clause by clause. A ``fuzzy`` flag (set by translators' tools and by
+``policy translations --update``) also marks it stale."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Mapping
+
+import polib
+
+from ..errors import Diagnostic
+
+TRANSLATIONS_DIR = "translations"
+SITE_CATALOG = "site"
+EXCEPTIONS_CATALOG = "exceptions"
+MAX_CATALOG_BYTES = 8 * 1024 * 1024
+
+# BCP 47 tags as sites use them: language, optional script, optional region (de, pt-BR, zh-Hant, sr-Latn-RS)
+LOCALE_TAG = re.compile(r"[a-z]{2,3}(?:-[A-Z][a-z]{3})?(?:-(?:[A-Z]{2}|[0-9]{3}))?")
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    context: str
+    msgid: str
+    msgstr: str
+    fuzzy: bool
+    path: str  # root-relative path of the PO file
+    line: int  # 1-based line where the entry starts
+
+
+@dataclass(frozen=True, slots=True)
+class Catalog:
+    """One PO file: its entries by context (document and exceptions catalogs) or by msgid
+    (the site catalog, whose entries have no context)."""
+
+    name: str  # the file name without .po: a document id, "exceptions" or "site"
+    path: str
+    entries: Mapping[str, Entry]
+    digest: str  # sha256 of the file's bytes: part of the fingerprint of every page using it
+
+
+@dataclass(frozen=True, slots=True)
+class LocaleSources:
+    code: str  # BCP 47 tag, as the folder is named
+    folder: str  # root-relative
+    catalogs: Mapping[str, Catalog]
+
+
+def locale_error(code: str, authoritative: str) -> str | None:
+    """Why a folder name cannot be a locale, or None when it can."""
+    from babel import Locale, UnknownLocaleError
+
+    if not LOCALE_TAG.fullmatch(code):
+        return (f"'{code}' is not a language tag; name each folder under translations/ after its locale, "
+                f"such as de, fr, pt-BR, zh-Hant or ar")
+    try:
+        Locale.parse(code, sep="-")
+    except (UnknownLocaleError, ValueError):
+        return f"'{code}' is not a language known to the Unicode CLDR; use a tag such as de, fr, pt-BR or ar"
+    if code == authoritative or code.split("-")[0] == authoritative and "-" not in authoritative and "-" not in code:
+        return (f"'{code}' is the authoritative language (language = \"{authoritative}\" in [tool.policy]); "
+                f"its text is the sources themselves, so it has no translations folder")
+    return None
+
+
+def read_catalog(path: str, data: bytes, name: str) -> tuple[Catalog | None, list[Diagnostic]]:
+    """Parse one PO file. Problems come back as diagnostics naming its line."""
+    import hashlib
+
+    problems: list[Diagnostic] = []
+    if len(data) > MAX_CATALOG_BYTES:
+        return None, [Diagnostic(path, 0, 0, f"this file is {len(data):,} bytes; a translation catalog may hold "
+                                             f"at most {MAX_CATALOG_BYTES:,}: split the document it translates")]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        return None, [Diagnostic(path, line, 1, "this file is not UTF-8 text; save it as UTF-8 "
+                                                "(Content-Type: text/plain; charset=UTF-8)")]
+    if "\0" in text:
+        return None, [Diagnostic(path, text[: text.index("\0")].count("\n") + 1, 1,
+                                 "this file holds a NUL character; it is not a PO text file")]
+    try:
+        po = polib.pofile(text, check_for_duplicates=True, encoding="utf-8")
+    except (OSError, ValueError) as exc:
+        message = str(exc)
+        match = re.search(r"line (\d+)", message)
+        line = int(match.group(1)) if match else 0
+        if "duplicate" in message.lower() or "already" in message.lower():
+            advice = "each clause may be translated once: remove the repeated entry"
+        else:
+            advice = ("a PO file holds entries of msgctxt, msgid and msgstr lines, each text in double quotes; "
+                      "check the quotes and keywords on and just before that line")
+        return None, [Diagnostic(path, line, 1 if line else 0, f"this PO file cannot be read ({message}); {advice}")]
+    entries: dict[str, Entry] = {}
+    for item in po:
+        if item.obsolete:
+            continue
+        line = item.linenum or 0
+        if item.msgid_plural:
+            problems.append(Diagnostic(path, line, 1, "plural entries (msgid_plural) are not used by policy "
+                                                      "translations; translate each clause with msgid and msgstr"))
+            continue
+        if name == SITE_CATALOG:
+            key = item.msgid
+        elif not item.msgctxt:
+            problems.append(Diagnostic(path, line, 1, "this entry has no msgctxt; each entry names the clause it "
+                                                      "translates, such as msgctxt \"rule:<rule-id>:text\" "
+                                                      "(policy translations --update writes them)"))
+            continue
+        else:
+            key = item.msgctxt
+        entries[key] = Entry(key, item.msgid, item.msgstr, "fuzzy" in item.flags, path, line)
+    digest = hashlib.sha256(data).hexdigest()
+    return Catalog(name, path, MappingProxyType(entries), digest), problems
+
+
+def read_locales(root: Path, authoritative: str) -> tuple[list[LocaleSources], list[Diagnostic]]:
+    """Every locale folder under ``translations/`` and its catalogs, sorted by tag."""
+    base = Path(root) / TRANSLATIONS_DIR
+    if not base.is_dir():
+        return [], []
+    found: dict[str, dict[str, tuple[str, bytes]]] = {}
+    problems: list[Diagnostic] = []
+    for folder in sorted(base.iterdir(), key=lambda p: p.name):
+        rel = f"{TRANSLATIONS_DIR}/{folder.name}"
+        if folder.name.startswith("."):
+            continue
+        if not folder.is_dir():
+            problems.append(Diagnostic(rel, 0, 0, "translations/ holds one folder per locale (translations/de/"
+                                                  "usage-policy.po); move this file into one", "warning"))
+            continue
+        files: dict[str, tuple[str, bytes]] = {}
+        for item in sorted(folder.iterdir(), key=lambda p: p.name):
+            if item.name.startswith(".") or item.suffix in (".mo", ".pot") or item.name.endswith("~"):
+                continue
+            if item.suffix != ".po" or not item.is_file():
+                problems.append(Diagnostic(f"{rel}/{item.name}", 0, 0, "a locale folder holds PO files named after "
+                                           "what they translate (<document-id>.po, exceptions.po, site.po); "
+                                           "this is not one and is ignored", "warning"))
+                continue
+            try:
+                files[item.stem] = (f"{rel}/{item.name}", item.read_bytes())
+            except OSError as exc:
+                problems.append(Diagnostic(f"{rel}/{item.name}", 0, 0, f"cannot read this file: {exc.strerror}"))
+        found[folder.name] = files
+    locales, more = locales_from_files(found, authoritative)
+    return locales, problems + more
+
+
+def locales_from_files(found: Mapping[str, Mapping[str, tuple[str, bytes]]],
+                       authoritative: str) -> tuple[list[LocaleSources], list[Diagnostic]]:
+    """Parse catalogs given as {locale: {name: (path, bytes)}} (from the work tree or from git)."""
+    problems: list[Diagnostic] = []
+    locales = []
+    for code in sorted(found):
+        rel = f"{TRANSLATIONS_DIR}/{code}"
+        why = locale_error(code, authoritative)
+        if why is not None:
+            problems.append(Diagnostic(rel + "/", 0, 0, why))
+            continue
+        catalogs: dict[str, Catalog] = {}
+        for name in sorted(found[code]):
+            path, data = found[code][name]
+            catalog, more = read_catalog(path, data, name)
+            problems += more
+            if catalog is not None:
+                catalogs[name] = catalog
+        locales.append(LocaleSources(code, rel, MappingProxyType(catalogs)))
+    return locales, problems
