@@ -92,6 +92,8 @@ def check(root: Path, strict: bool, fmt: str, today: dt.date | None, against: st
         problems, note = _run(lambda: published_id_problems(
             root, result.corpus, against, stages, notice_days=settings.notice_days if settings else 0, today=today,
             require_approval=settings.require_approval if settings else "none"))
+        if settings is not None:
+            problems = list(problems) + _run(lambda: _translation_problems(root, result.corpus, settings))
         if problems:
             result = CheckResult(result.corpus, tuple(sorted(result.diagnostics + tuple(problems))),
                                  result.files, result.digests)
@@ -127,11 +129,17 @@ def build(root: Path, out: Path | None, strict: bool, today: dt.date | None, sig
           key_id: str, rev: str | None, jobs: int | None) -> None:
     """Validate the sources, then write the site (pages as HTML and Markdown) and the rule bundle."""
     from .build import build as run_build
-    from .validate import check_root
+    from .validate import CheckResult, check_root
 
     target = out if out is not None else root / "site"
     if strict:
         result = _run(lambda: check_root(root, today=today))
+        if result.corpus is not None and not result.errors and rev is None:
+            from .config import load_settings
+
+            settings = _run(lambda: load_settings(root))
+            extra = _run(lambda: _translation_problems(root, result.corpus, settings))
+            result = CheckResult(result.corpus, tuple(sorted(result.diagnostics + tuple(extra))), result.files)
         if result.warnings:
             _print_diagnostics(root, result.diagnostics, err=True)
             click.echo(f"policy build: {len(result.warnings)} warning(s) and --strict; nothing was written",
@@ -597,6 +605,59 @@ def due(root: Path, within: int | None, today: dt.date | None, fmt: str) -> None
     else:
         click.echo(to_text(overdue, coming, day, within, lambda path: _display(root, path)), nl=False)
     if overdue:
+        sys.exit(EXIT_INVALID)
+
+
+def _translation_problems(root: Path, corpus, settings) -> list[Diagnostic]:
+    from .translate import check_translations
+
+    return check_translations(root, corpus, settings)[1]
+
+
+@main.command()
+@root_option
+@click.option("--update", "update", metavar="LOCALE", multiple=True,
+              help="Create or bring up to date the catalogs of LOCALE (repeatable): new clauses get empty "
+                   "entries, changed ones are marked fuzzy with the text they were made from.")
+@click.option("--strict", is_flag=True, help="Exit 1 when a clause of any locale is stale or missing.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def translations(root: Path, update: tuple[str, ...], strict: bool, fmt: str) -> None:
+    """Each locale's translation status: clauses translated, stale and missing, per file.
+
+    \b
+    Examples:
+      policy translations                  # one line per locale, then per file
+      policy translations --update de      # create or refresh translations/de/*.po for translators
+      policy translations --strict         # in CI: exit 1 unless every locale is complete
+    Exit 0; 1 when the sources or a catalog do not validate (or, with --strict, a clause is stale
+    or missing); 2 on a usage error (an unknown locale tag is reported as invalid input)."""
+    from .config import load_settings
+    from .translate import check_translations
+    from .translate.report import status_json, status_text
+    from .translate.update import update_locale
+    from .validate import check_root_cached
+
+    result = _run(lambda: check_root_cached(root))
+    if result.errors or result.corpus is None:
+        _print_diagnostics(root, result.errors, err=True)
+        click.echo(f"policy translations: {len(result.errors)} error(s) in the sources; fix them first", err=True)
+        sys.exit(EXIT_INVALID)
+    settings = _run(lambda: load_settings(root))
+    for code in update:
+        written = _run(lambda: update_locale(root, result.corpus, settings, code), root=root)
+        for path in written:
+            click.echo(f"wrote {_display(root, path)}")
+        if not written:
+            click.echo(f"translations/{code}: already up to date")
+    found, problems = _run(lambda: check_translations(root, result.corpus, settings))
+    errors = [d for d in problems if d.severity == "error"]
+    _print_diagnostics(root, errors, err=True)
+    if fmt == "json":
+        click.echo(json.dumps(status_json(found), indent=2, ensure_ascii=False))
+    else:
+        click.echo(status_text(found), nl=False)
+    incomplete = any(s.counts()["stale"] or s.counts()["missing"] for s in found.locales)
+    if errors or (strict and incomplete):
         sys.exit(EXIT_INVALID)
 
 

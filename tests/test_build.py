@@ -44,7 +44,9 @@ def test_site_layout(example):
     assert files == {"feed.xml", "calendar.ics",
         ".buildinfo", "404.html", "assets/style.css", "exceptions.md", "exceptions/index.html", "index.html",
         "matrix/index.html", "sitemap.xml", "usage-policy.md", "usage-policy/index.html",
-        "bundle/bundle.tar.gz", "bundle/data.json", "bundle/data.schema.json", "bundle/policy.rego"}
+        "bundle/bundle.tar.gz", "bundle/data.json", "bundle/data.schema.json", "bundle/policy.rego"} | {
+        f"{locale}/{page}" for locale in ("ar", "de") for page in (
+            "index.html", "usage-policy/index.html", "usage-policy.md", "exceptions/index.html", "exceptions.md")}
 
 
 def test_every_rule_has_its_anchor_permalink_and_marks(example):

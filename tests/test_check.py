@@ -17,9 +17,14 @@ from generator.validate import check_root, load_corpus
 
 
 def test_example_policy_in_the_repo_is_clean(cli):
-    result = cli(["check", "--strict", "--root", str(REPO), "--today", "2026-01-01"])
+    """The sources have no problem; the only warnings are those of the example's partial, stale
+    Arabic translation (shipped that way on purpose), and --strict turns them into a failure."""
+    result = cli(["check", "--root", str(REPO), "--today", "2026-01-01"])
     assert result.exit_code == 0, result.output
-    assert result.output.strip().endswith("no problems found")
+    lines = result.output.strip().splitlines()
+    assert lines[-1] == "policy check: 0 errors, 4 warnings in 3 files", result.output
+    assert all(line.startswith(str(REPO / "translations" / "ar")) for line in lines[:-1]), result.output
+    assert cli(["check", "--strict", "--root", str(REPO), "--today", "2026-01-01"]).exit_code == 1
 
 
 def test_installed_command_runs_without_traceback(tmp_path):

@@ -60,6 +60,8 @@ def interface_strings() -> tuple[str, ...]:
     for name in LOCALIZED_TEMPLATES:
         source = read_resource(__package__, "templates", name).decode("utf-8")
         for _line, _func, message in env.extract_translations(source):  # type: ignore[attr-defined]
+            if isinstance(message, (tuple, list)):  # a call with values to fill in: (text, None, ...)
+                message = message[0] if message else None
             if isinstance(message, str):
                 found.setdefault(message)
     for text in PYTHON_STRINGS:

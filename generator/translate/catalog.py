@@ -54,6 +54,7 @@ class LocaleSources:
     code: str  # BCP 47 tag, as the folder is named
     folder: str  # root-relative
     catalogs: Mapping[str, Catalog]
+    unreadable: frozenset[str] = frozenset()  # catalogs that exist but could not be read (an error says why)
 
 
 def locale_error(code: str, authoritative: str) -> str | None:
@@ -70,6 +71,30 @@ def locale_error(code: str, authoritative: str) -> str | None:
     if code == authoritative or code.split("-")[0] == authoritative and "-" not in authoritative and "-" not in code:
         return (f"'{code}' is the authoritative language (language = \"{authoritative}\" in [tool.policy]); "
                 f"its text is the sources themselves, so it has no translations folder")
+    return None
+
+
+_STRING = r'"(?:[^"\\]|\\.)*"'
+_LINE = re.compile(rf'\s*(?:#.*|(?:#~\s*)?(?:msgctxt|msgid|msgid_plural|msgstr(?:\[\d+\])?)\s+{_STRING}|(?:#~\s*)?{_STRING})?\s*')
+_KEYWORD = re.compile(r"\s*(?:#~\s*)?(msgctxt|msgid_plural|msgid|msgstr(?:\[\d+\])?)\b")
+
+
+def _syntax_problem(path: str, text: str) -> Diagnostic | None:
+    """The first line that is not PO syntax (polib accepts some, such as an unclosed quote, and
+    reads them as something else): a comment, a keyword and a quoted text, or a quoted text
+    continuing the one above."""
+    for number, line in enumerate(text.split("\n"), 1):
+        if _LINE.fullmatch(line):
+            continue
+        keyword = _KEYWORD.match(line)
+        if keyword is None:
+            what = "this line is neither a comment (#), a keyword (msgctxt, msgid, msgstr) nor a quoted text"
+        elif line.count('"') < 2:
+            what = f"the text after {keyword.group(1)} is not closed with a double quote"
+        else:
+            what = f"the text after {keyword.group(1)} must be one quoted string; write a double quote inside it as \\\""
+        return Diagnostic(path, number, 1, f"{what}; each entry is written as msgctxt \"...\", msgid \"...\" and "
+                                           f"msgstr \"...\", a long text continuing on lines of its own \"...\"")
     return None
 
 
@@ -90,6 +115,9 @@ def read_catalog(path: str, data: bytes, name: str) -> tuple[Catalog | None, lis
     if "\0" in text:
         return None, [Diagnostic(path, text[: text.index("\0")].count("\n") + 1, 1,
                                  "this file holds a NUL character; it is not a PO text file")]
+    bad = _syntax_problem(path, text)
+    if bad is not None:
+        return None, [bad]
     try:
         po = polib.pofile(text, check_for_duplicates=True, encoding="utf-8")
     except (OSError, ValueError) as exc:
@@ -170,11 +198,14 @@ def locales_from_files(found: Mapping[str, Mapping[str, tuple[str, bytes]]],
             problems.append(Diagnostic(rel + "/", 0, 0, why))
             continue
         catalogs: dict[str, Catalog] = {}
+        unreadable = set()
         for name in sorted(found[code]):
             path, data = found[code][name]
             catalog, more = read_catalog(path, data, name)
             problems += more
             if catalog is not None:
                 catalogs[name] = catalog
-        locales.append(LocaleSources(code, rel, MappingProxyType(catalogs)))
+            else:
+                unreadable.add(name)
+        locales.append(LocaleSources(code, rel, MappingProxyType(catalogs), frozenset(unreadable)))
     return locales, problems

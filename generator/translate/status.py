@@ -5,6 +5,7 @@ id that does not exist is an error."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -71,6 +72,7 @@ def assess(source: LocaleSources, units: list[Unit], corpus: Corpus) -> tuple[Lo
         catalog = source.catalogs.get(name)
         entries: Mapping[str, Entry] = catalog.entries if catalog is not None else {}
         used: set[str] = set()
+        missing_units: list[Unit] = []
         for unit in group:
             values: dict[str, str] = {}
             stale: list[tuple[str, Entry]] = []
@@ -105,11 +107,10 @@ def assess(source: LocaleSources, units: list[Unit], corpus: Corpus) -> tuple[Lo
                                                f"flag removed) the page shows the authoritative text ({cmd} marks "
                                                f"what changed)", "warning"))
             elif catalog is not None and state == MISSING:
-                problems.append(Diagnostic(catalog.path, 0, 0, f"{unit.label} ({unit.origin.path}:{unit.origin.line}:"
-                                           f"{unit.origin.col}) has no {english} translation; the page shows the "
-                                           f"authoritative text until its entries are translated ({cmd} adds them)",
-                                           "warning"))
-        if catalog is None:
+                missing_units.append(unit)
+        if catalog is not None and missing_units:
+            problems += _missing(catalog.path, missing_units, english, cmd)
+        if catalog is None and name not in source.unreadable:
             where = f"{source.folder}/{name}.po"
             problems.append(Diagnostic(where, 0, 0, f"{_what(name)} is not translated into {english} ({len(group)} "
                                        f"clauses); the {source.code} pages show the authoritative text; run {cmd} "
@@ -121,10 +122,60 @@ def assess(source: LocaleSources, units: list[Unit], corpus: Corpus) -> tuple[Lo
                                                f"{_what(name)}: the clause was removed or renamed; delete the entry "
                                                f"or let {cmd} mark it obsolete", "warning"))
     site = source.catalogs.get(SITE_CATALOG)
-    ui = {k: e.msgstr for k, e in site.entries.items() if e.msgstr and not e.fuzzy} if site is not None else {}
+    ui: dict[str, str] = {}
+    if site is not None:
+        problems += interface_problems(site.entries.values())
+        ui = {k: e.msgstr for k, e in site.entries.items() if e.msgstr and not e.fuzzy and _same_placeholders(e)}
     digests = {name: c.digest for name, c in source.catalogs.items()}
     return (LocaleStatus(source.code, english, native, direction, MappingProxyType(states),
                          MappingProxyType(ui), MappingProxyType(digests)), problems)
+
+
+#: Up to this many untranslated clauses of one catalog are reported one by one; beyond, in one
+#: warning that names the first few (`policy translations` lists them all).
+MISSING_ONE_BY_ONE = 5
+
+
+def _missing(path: str, units: list[Unit], english: str, cmd: str) -> list[Diagnostic]:
+    def where(unit: Unit) -> str:
+        return f"{unit.label} ({unit.origin.path}:{unit.origin.line}:{unit.origin.col})"
+
+    tail = f"the page shows the authoritative text until they are translated ({cmd} writes the entries to fill in)"
+    if len(units) <= MISSING_ONE_BY_ONE:
+        return [Diagnostic(path, 0, 0, f"{where(u)} has no {english} translation; " + tail.replace("they are", "it is"),
+                           "warning") for u in units]
+    named = ", ".join(where(u) for u in units[:3])
+    return [Diagnostic(path, 0, 0, f"{len(units)} clauses have no {english} translation: {named} and "
+                                   f"{len(units) - 3} more (policy translations lists them); {tail}", "warning")]
+
+
+PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+STRAY_PERCENT = re.compile(r"%(?!%|\(\w+\)s)")
+
+
+def _same_placeholders(entry: Entry) -> bool:
+    bare = PLACEHOLDER.sub("", entry.msgstr).replace("%%", "")
+    return sorted(PLACEHOLDER.findall(entry.msgstr)) == sorted(PLACEHOLDER.findall(entry.msgid)) and "%" not in bare
+
+
+def interface_problems(entries) -> list[Diagnostic]:
+    """site.po: each entry translates an interface string the pages show, and keeps its
+    placeholders (%(date)s ...) exactly; a literal percent sign is written %%."""
+    from ..render.i18n import interface_strings
+
+    known = set(interface_strings())
+    problems = []
+    for entry in entries:
+        if entry.msgid not in known:
+            problems.append(Diagnostic(entry.path, entry.line, 1, f"msgid {entry.msgid!r} is not interface text of "
+                                       f"the pages (it may have been reworded in this version of the tool); "
+                                       f"policy translations --update lists the current strings", "warning"))
+        elif entry.msgstr and not _same_placeholders(entry):
+            want = ", ".join(f"%({n})s" for n in sorted(set(PLACEHOLDER.findall(entry.msgid)))) or "none"
+            problems.append(Diagnostic(entry.path, entry.line, 1, f"the translation must keep the placeholders "
+                                       f"of the text it translates ({want}), each written exactly so, and write "
+                                       f"a percent sign as %%"))
+    return problems
 
 
 def _what(name: str) -> str:
