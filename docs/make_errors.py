@@ -46,6 +46,11 @@ CASES = {
     "not-a-mapping": ("A file that is a list instead of fields", "Start the file with its fields (`models:` here)."),
     "yml-extension": ("A `.yml` file", "Rename it to `.yaml`, so that it is read at all."),
     "no-policy": ("No policy folder", "Run the command in the folder that holds `policy/`, or pass `--root`."),
+    "translation-locale-tag": ("A translations folder that is not a language tag", "Name the folder after the locale: `de`, `fr`, `pt-BR`, `ar` (see [translations.md](translations.md))."),
+    "translation-authoritative-language": ("A translation into the authoritative language", "Remove the folder: the sources are the text in that language (`language` in `[tool.policy]`)."),
+    "translation-malformed-po": ("A PO catalog that cannot be read", "Close the quote at the reported line; a translators' tool (Poedit, Weblate) writes valid files."),
+    "translation-broken-link": ("A translation that links to an id that does not exist", "Link to the same `#id` as the source text: ids are never translated."),
+    "translation-placeholder": ("Interface text that loses a placeholder", "Keep every `%(name)s` of the English text, spelled exactly so; write a percent sign as `%%`."),
 }
 
 OTHER = """\

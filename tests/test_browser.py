@@ -14,6 +14,8 @@ from generator.build import build
 
 PAGES = ["index.html", "usage-policy/", "exceptions/", "matrix/", "404.html", "versions/",
          "versions/usage-policy/2024-06-06/", "versions/usage-policy/2025-09-15/changes/"]
+# every page of every locale: the complete German one, and the partial, stale, right-to-left Arabic one
+LOCALE_PAGES = [f"{code}/{page}" for code in ("de", "ar") for page in ("", "usage-policy/", "exceptions/")]
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +37,7 @@ def base_url(site):
         yield url
 
 
-@pytest.mark.parametrize("path", PAGES)
+@pytest.mark.parametrize("path", PAGES + LOCALE_PAGES)
 def test_axe_finds_no_violations(chromium, base_url, path):
     context = chromium.new_context(bypass_csp=True)  # the injected axe script; pages keep their CSP
     page = context.new_page()
@@ -133,3 +135,26 @@ def test_hostile_titles_render_inert(chromium, tmp_path):
         page.goto(url + "main/")
         assert page.evaluate("window.pwned") is None
         assert "<script>window.pwned=1</script>" in page.locator("#weapons\\.design h3").inner_text()
+
+
+def test_a_locale_page_reads_right_to_left_and_marks_what_is_not_translated(chromium, base_url):
+    page = chromium.new_page()
+    page.goto(base_url + "ar/usage-policy/")
+    assert page.evaluate("document.documentElement.dir") == "rtl"
+    assert page.evaluate("getComputedStyle(document.querySelector('main')).direction") == "rtl"
+    # a translated rule reads in Arabic; a stale one shows the English text, left to right, with a note
+    assert "الأسلحة الكيميائية" in page.locator("#weapons\\.cbrn").inner_text()
+    stale = page.locator("#weapons\\.design")
+    assert "Designing, producing, modifying or distributing weapons" in stale.inner_text()
+    assert stale.locator(".rule-text").get_attribute("lang") == "en"
+    assert page.evaluate("getComputedStyle(document.querySelector('#weapons\\\\.design .rule-text')).direction") == "ltr"
+    assert stale.locator(".translation-note").inner_text().startswith("الترجمة قديمة")
+    # the switcher leads to the same page in each language, and says which is current
+    switcher = page.locator("nav.language-nav a")
+    assert switcher.all_inner_texts() == ["English", "العربية", "Deutsch"]
+    assert page.locator('nav.language-nav a[aria-current="true"]').get_attribute("lang") == "ar"
+    switcher.nth(2).click()
+    assert page.url == base_url + "de/usage-policy/"
+    assert page.locator("h1").inner_text() == "Nutzungsrichtlinie"
+    assert page.evaluate("document.documentElement.lang") == "de"
+    assert page.locator(".translation-note").count() == 0  # the German translation is complete

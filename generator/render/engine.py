@@ -202,7 +202,8 @@ def plan_pages(corpus: Corpus, settings: Settings, revision: SourceRevision,
 
     def text_page(template: str, tree: Tree = source, info=info, links=links, **context) -> Callable[[], bytes]:
         return lambda: text_environment(tree.code, tree.ui).get_template(template).render(
-            info=info, links=links, **_resolve(context)).encode("utf-8")
+            info=info, links=links, fallback=tree.fallback, source_name=_source_name(tree),
+            **_resolve(context)).encode("utf-8")
 
     timeline = history.timeline if history is not None else None
     for tree in trees:

@@ -33,7 +33,7 @@ PYTHON_STRINGS = (
 
 #: Templates whose text is shown on a locale's pages.
 LOCALIZED_TEMPLATES = ("base.html", "document.html", "_document.html", "_rule.html", "exceptions.html",
-                       "index.html", "document.md", "exceptions.md", "_translation.html")
+                       "index.html", "document.md", "exceptions.md", "_translation.html", "_translation.md")
 
 
 @functools.cache
