@@ -72,8 +72,10 @@ def _build(root: Path, out: Path, *, today: dt.date | None = None,
         raise ValidationFailed(list(result.diagnostics) + found)
     history = site_history(root, rev or "HEAD", revision)
     pages = plan_pages(result.corpus, settings, revision, result.digests, signing, history, translations)
+    from .render import search
+
     stats = write_site(pages, out, memory, seal=history.corpora.seal if history is not None and history.corpora else None,
-                       jobs=jobs)
+                       jobs=jobs, finish=search.index_site if settings.search else search.remove_index)
     return BuildResult(out, stats, tuple(sorted(result.warnings + found)), revision.label)
 
 

@@ -26,6 +26,7 @@ class Settings:
     notice_days: int = 0  # days between a change that makes a rule stricter and its taking effect; 0: off
     owners: tuple[tuple[str, tuple[str, ...]], ...] = ()  # [tool.policy.owners]: what -> who, for CODEOWNERS
     require_approval: str = "none"  # "looser" | "any": such changes need an Approved-by trailer
+    search: bool = True  # a search box on every page, from an index built with the site (Pagefind)
 
     @property
     def banner(self) -> str:
@@ -35,7 +36,7 @@ class Settings:
 _FIELDS = {
     "organization": str, "base_url": str, "illustrative": bool, "notice": str,
     "exceptions_title": str, "language": str, "notice_days": int, "owners": dict,
-    "require_approval": str,
+    "require_approval": str, "search": bool,
 }
 
 # an owner as CODEOWNERS names one: @user, @org/team, or an e-mail address

@@ -93,15 +93,21 @@ def test_screenshot_of_the_support_page(chromium, base_url, tmp_path):
     assert page.locator("#government-foreign-intelligence").is_visible()
 
 
-def test_readable_without_javascript_and_no_scripts(chromium, base_url):
+def test_readable_without_javascript_and_no_inline_scripts(chromium, base_url):
+    """Everything reads without JavaScript; the one script (the search box, which stays hidden
+    without it) comes from the site itself, and the policy allows nothing inline."""
     context = chromium.new_context(java_script_enabled=False)
     page = context.new_page()
     for path in PAGES[:4]:
         page.goto(base_url + path)
-        assert page.locator("script").count() == 0
+        assert page.eval_on_selector_all("script", "els => els.map(e => e.getAttribute('src'))") == [
+            ("" if path == "index.html" else "../" * path.count("/")) + "assets/search.js"]
+        assert page.locator("script:not([src])").count() == 0
+        assert not page.locator(".site-search").is_visible()
         assert page.locator("main").inner_text().strip()
         csp = page.locator('meta[http-equiv="Content-Security-Policy"]').get_attribute("content")
-        assert "default-src 'none'" in csp and "script-src" not in csp
+        assert "default-src 'none'" in csp and "script-src 'self' 'wasm-unsafe-eval';" in csp
+        assert "unsafe-inline" not in csp and "'unsafe-eval'" not in csp
     page.goto(base_url + "usage-policy/#weapons.design")
     assert page.locator("#weapons\\.design").inner_text().startswith("Designing or using weapons")
     context.close()
@@ -158,3 +164,64 @@ def test_a_locale_page_reads_right_to_left_and_marks_what_is_not_translated(chro
     assert page.locator("h1").inner_text() == "Nutzungsrichtlinie"
     assert page.evaluate("document.documentElement.lang") == "de"
     assert page.locator(".translation-note").count() == 0  # the German translation is complete
+
+
+def _search(page, words: str) -> list[tuple[str, str]]:
+    box = page.locator("#site-search-input")
+    box.fill(words)
+    # (the page's CSP forbids evaluating strings, so wait_for_function cannot be used: poll)
+    status = page.locator("#site-search-status")
+    for _ in range(200):
+        if status.inner_text().strip():
+            break
+        page.wait_for_timeout(50)
+    return [(a.inner_text(), a.get_attribute("href")) for a in page.locator("#site-search-results a").all()]
+
+
+def test_search_finds_a_clause_and_links_to_its_anchor_in_every_language(chromium, base_url):
+    page = chromium.new_page()
+    refused: list[str] = []
+    page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+    page.goto(base_url + "exceptions/")  # any page: the search covers the site
+    assert page.locator(".site-search").is_visible()
+    results = _search(page, "ransomware phishing")
+    assert results and results[0][1].endswith("/usage-policy/#cyber.malicious-operations"), results
+    assert results[0][0].startswith("Malicious cyber operations")
+    assert "result" in page.locator("#site-search-status").inner_text()
+    # keyboard: Down reaches the first result, Enter follows it to the clause
+    page.locator("#site-search-input").press("ArrowDown")
+    assert page.evaluate("document.activeElement.getAttribute('href')") == results[0][1]
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/usage-policy/#cyber.malicious-operations")
+    assert page.locator("#cyber\\.malicious-operations").is_visible()
+    # each language searches its own pages
+    page.goto(base_url + "de/")
+    german = _search(page, "Schadsoftware")
+    assert german and "/de/usage-policy/#cyber.malicious-operations" in german[0][1], german
+    page.goto(base_url + "ar/")
+    arabic = _search(page, "الأسلحة")
+    assert arabic and all("/ar/" in href for _, href in arabic), arabic
+    # nothing found is said, in words; Escape clears
+    page.goto(base_url)
+    assert _search(page, "zzxqvj") == []
+    assert page.locator("#site-search-status").inner_text() == "No results for “zzxqvj”."
+    page.locator("#site-search-input").press("Escape")
+    assert page.locator("#site-search-input").input_value() == ""
+    assert refused == []
+
+
+def test_search_results_are_text_even_when_the_sources_hold_markup(chromium, tmp_path):
+    root = build_root(tmp_path / "root")
+    main = root / "policy" / "main.yaml"
+    main.write_text(main.read_text().replace("title: Weapons", "title: \"Weapons <img src=x onerror='window.pwned=1'>\"")
+                    .replace("text: Designing weapons.", "text: \"Designing weapons: `<img src=x onerror='window.pwned=2'>` qqzzy.\""))
+    out = tmp_path / "site"
+    build(root, out)
+    with serve(out) as url:
+        page = chromium.new_page()
+        page.goto(url + "main/")
+        results = _search(page, "qqzzy")
+        assert results and results[0][1].endswith("/main/#weapons.design")
+        assert results[0][0].startswith("Weapons <img src=x onerror='window.pwned=1'>")  # shown as text
+        assert page.locator("#site-search-results img").count() == 0
+        assert page.evaluate("window.pwned") is None

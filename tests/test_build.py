@@ -38,11 +38,12 @@ def example(tmp_path_factory) -> Path:
 
 
 def test_site_layout(example):
-    files = {f for f in tree(example) if not f.startswith("versions/")}
+    files = {f for f in tree(example) if not f.startswith(("versions/", "pagefind/"))}
+    assert {"pagefind/pagefind.js", "pagefind/pagefind-entry.json"} <= set(tree(example))
     assert {"versions/index.html", "versions/usage-policy/2024-06-06/index.html",
             "versions/usage-policy/2024-06-06/changes/index.html"} <= set(tree(example))
     assert files == {"feed.xml", "calendar.ics",
-        ".buildinfo", "404.html", "assets/style.css", "exceptions.md", "exceptions/index.html", "index.html",
+        ".buildinfo", ".search", "404.html", "assets/style.css", "assets/search.js", "exceptions.md", "exceptions/index.html", "index.html",
         "matrix/index.html", "sitemap.xml", "usage-policy.md", "usage-policy/index.html",
         "bundle/bundle.tar.gz", "bundle/data.json", "bundle/data.schema.json", "bundle/policy.rego"} | {
         f"{locale}/{page}" for locale in ("ar", "de") for page in (
@@ -134,7 +135,7 @@ def test_settings_notice_base_url_and_errors(tmp_path, cli):
     assert result.exit_code == 1
     assert result.output.splitlines()[:2] == [
         "pyproject.toml:5:1: unknown setting 'organisation' in [tool.policy]; did you mean 'organization'? "
-        "allowed: base_url, exceptions_title, illustrative, language, notice, notice_days, organization, owners, require_approval",
+        "allowed: base_url, exceptions_title, illustrative, language, notice, notice_days, organization, owners, require_approval, search",
         "pyproject.toml:6:1: [tool.policy] illustrative must be true or false"]
 
 
@@ -184,7 +185,7 @@ from generator.cli import main
 marker = pathlib.Path(sys.argv.pop(1))
 real = build_module.write_site
 
-def pausing(pages, out, memory=None, seal=None, jobs=None):
+def pausing(pages, out, memory=None, seal=None, jobs=None, finish=None):
     import dataclasses
 
     def pause_then(render):
@@ -196,7 +197,7 @@ def pausing(pages, out, memory=None, seal=None, jobs=None):
 
     pages = list(pages)
     pages[3] = dataclasses.replace(pages[3], render=pause_then(pages[3].render))  # the fourth page to render
-    return real(pages, out, memory, seal, jobs=1)  # the pause must happen in this very process
+    return real(pages, out, memory, seal, jobs=1, finish=finish)  # the pause must happen in this very process
 
 build_module.write_site = pausing
 main()
@@ -263,7 +264,7 @@ def test_rebuild_renders_only_what_changed_and_matches_a_full_build(tmp_path):
 def test_build_command(tmp_path, cli, root):
     result = cli(["build", "--root", str(root), "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
-    assert re.match(r"policy build: wrote 16 files to .*out \(16 rendered, 0 unchanged\) from no git revision",
+    assert re.match(r"policy build: wrote 17 files to .*out \(17 rendered, 0 unchanged\) from no git revision",
                     result.output)
     gov = root / "exceptions" / "gov.yaml"
     gov.write_text(gov.read_text().replace("status: active", "status: draft"))

@@ -219,6 +219,8 @@ def plan_pages(corpus: Corpus, settings: Settings, revision: SourceRevision,
     pages.append(Page("404.html", common, html_page("404.html", "404.html", "/" if not base else base, "",
                                                     page_title="Page not found", markdown_twin="")))
     pages.append(Page("assets/style.css", templates_digest(), lambda: asset_bytes("style.css")))
+    if settings.search:
+        pages.append(Page("assets/search.js", templates_digest(), lambda: asset_bytes("search.js")))
     sitemap_fp = _digest(common, base, [(d.id, str(d.effective)) for d in corpus.documents],
                          [tree.prefix for tree in trees])
     pages.append(Page("sitemap.xml", sitemap_fp, lambda: sitemap(corpus, settings, [t.prefix for t in trees])))
@@ -268,7 +270,7 @@ def _tree_pages(tree: Tree, trees: list[Tree], settings: Settings, revision: Sou
         pages.append(Page(path, fp, html_page(path, "document.html", "../", doc.id, site_root="../" + up,
                                               alternates_of=f"{doc.id}/", doc=doc, sections=sections,
                                               page_title=doc.title, markdown_twin=f"../{doc.id}.md",
-                                              version_banner=banner, **where)))
+                                              version_banner=banner, searchable=True, **where)))
         pages.append(Page(f"{prefix}{doc.id}.md", fp, text_page("document.md", doc=doc, sections=sections, **where)))
 
     published = published_exceptions(corpus)
@@ -281,7 +283,7 @@ def _tree_pages(tree: Tree, trees: list[Tree], settings: Settings, revision: Sou
     pages.append(Page(path, exc_fp, html_page(path, "exceptions.html", "../", "exceptions", site_root="../" + up,
                                               alternates_of="exceptions/", exceptions=published,
                                               page_title=info.exceptions_title, markdown_twin="../exceptions.md",
-                                              **where)))
+                                              searchable=True, **where)))
     pages.append(Page(f"{prefix}exceptions.md", exc_fp, text_page("exceptions.md", exceptions=published, **where)))
 
     rule_counts = {d.id: sum(1 for _ in d.rules()) for d in corpus.documents}

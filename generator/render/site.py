@@ -63,7 +63,8 @@ def previous_fingerprints(out: Path) -> dict[str, str]:
 
 
 def write_site(pages: Iterable[Page], out: Path, memory: dict[str, tuple[str, bytes]] | None = None,
-               seal: Callable[[], None] | None = None, jobs: int | None = None) -> WriteStats:
+               seal: Callable[[], None] | None = None, jobs: int | None = None,
+               finish: Callable[[Path, dict[str, str], Path], object] | None = None) -> WriteStats:
     """Render ``pages`` into ``out`` atomically.
 
     Gather, then write: first every page that will be rendered (its fingerprint changed, or its
@@ -76,7 +77,10 @@ def write_site(pages: Iterable[Page], out: Path, memory: dict[str, tuple[str, by
 
     ``jobs``: processes rendering pages (None: one per CPU). Pages are independent, so when many
     are to be rendered they are shared out between this process and forked workers, each writing
-    its own pages into the temporary folder (see render_pages); the bytes do not depend on it."""
+    its own pages into the temporary folder (see render_pages); the bytes do not depend on it.
+
+    ``finish(folder, fingerprints, out)``: called once every page is in the temporary folder,
+    before the swap, to add what is made from the pages themselves (the search index)."""
     out = Path(out)
     parent = out.resolve().parent
     parent.mkdir(parents=True, exist_ok=True)
@@ -129,6 +133,8 @@ def write_site(pages: Iterable[Page], out: Path, memory: dict[str, tuple[str, by
             rendered_paths.append(page.path)
         render_pages(to_render, jobs)
         _remove_stale_pages(tmp, spare.keys() - fingerprints.keys())
+        if finish is not None:
+            finish(tmp, fingerprints, out)
         (tmp / BUILDINFO).write_text(json.dumps({"format": _FORMAT, "pages": fingerprints}, sort_keys=True,
                                                 indent=0) + "\n", encoding="utf-8")
         os.chmod(tmp, 0o755)
