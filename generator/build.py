@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from pathlib import Path
 from .bundle.write import Signing
 from .bundle.sign import load_private_key
 from .config import Settings, load_settings, settings_from_text
-from .errors import UsageError, ValidationFailed
+from .errors import Diagnostic, UsageError, ValidationFailed
 from .gcpause import paused_collection
 from .gitinfo import SourceRevision, first_parent_count, source_revision
 from .history import check_revision
@@ -34,22 +35,25 @@ class BuildResult:
 @paused_collection
 def build(root: Path, out: Path, *, today: dt.date | None = None,
           memory: dict | None = None, sources: dict | None = None, sign_key: Path | None = None,
-          key_id: str = "policy", rev: str | None = None, jobs: int | None = None) -> BuildResult:
+          key_id: str = "policy", rev: str | None = None, jobs: int | None = None,
+          pdf: bool | None = None) -> BuildResult:
     """Build the site (see _build), with cyclic garbage collection paused (gcpause.py)."""
     return _build(root, out, today=today, memory=memory, sources=sources, sign_key=sign_key,
-                  key_id=key_id, rev=rev, jobs=jobs)
+                  key_id=key_id, rev=rev, jobs=jobs, pdf=pdf)
 
 
 def _build(root: Path, out: Path, *, today: dt.date | None = None,
            memory: dict | None = None, sources: dict | None = None, sign_key: Path | None = None,
-           key_id: str = "policy", rev: str | None = None, jobs: int | None = None) -> BuildResult:
+           key_id: str = "policy", rev: str | None = None, jobs: int | None = None,
+           pdf: bool | None = None) -> BuildResult:
     """Build the site for the sources under ``root`` into ``out``.
 
     Raises ValidationFailed (nothing written) when the sources are invalid, UsageError when
     ``out`` cannot be used. ``memory`` and ``sources`` are caches a long-running caller (the
     preview server) keeps between builds: rendered pages, and checked source files.
     ``sign_key``: a PEM private key; the bundle is then signed (the key never enters the site).
-    ``rev``: build the sources as of that git revision, read from git objects."""
+    ``rev``: build the sources as of that git revision, read from git objects. ``pdf``: make the
+    PDFs or not (None: as [tool.policy] pdf says)."""
     root, out = Path(root), Path(out)
     signing = None
     if sign_key is not None:
@@ -67,7 +71,17 @@ def _build(root: Path, out: Path, *, today: dt.date | None = None,
         settings, revision = load_settings(root), source_revision(root)
     else:
         settings, revision = _at_revision(root, rev)
+    if pdf is not None:
+        settings = dataclasses.replace(settings, pdf=pdf)
     translations, found = read_translations(root, rev, result.corpus, settings)
+    if settings.pdf is None:  # not asked for either way: made where they can be, said where not
+        from .render.pdf import available
+
+        missing = available()
+        settings = dataclasses.replace(settings, pdf=missing is None)
+        if missing is not None:
+            found = found + [Diagnostic("pyproject.toml", 0, 0, f"the site was built without PDFs: {missing} "
+                                        f"(pdf = true makes this an error)", "warning")]
     if any(d.severity == "error" for d in found):
         raise ValidationFailed(list(result.diagnostics) + found)
     history = site_history(root, rev or "HEAD", revision)

@@ -125,8 +125,10 @@ def check(root: Path, strict: bool, fmt: str, today: dt.date | None, against: st
 @click.option("--rev", default=None, metavar="REV", help="Build the sources as of this git revision.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None, metavar="N",
               help="Processes rendering pages (default: one per CPU; the output is the same).")
+@click.option("--pdf/--no-pdf", default=None,
+              help="Make (or skip) the PDF of every document and version (default: [tool.policy] pdf, true).")
 def build(root: Path, out: Path | None, strict: bool, today: dt.date | None, sign_key: Path | None,
-          key_id: str, rev: str | None, jobs: int | None) -> None:
+          key_id: str, rev: str | None, jobs: int | None, pdf: bool | None) -> None:
     """Validate the sources, then write the site (pages as HTML and Markdown) and the rule bundle."""
     from .build import build as run_build
     from .validate import CheckResult, check_root
@@ -146,7 +148,7 @@ def build(root: Path, out: Path | None, strict: bool, today: dt.date | None, sig
                        err=True)
             sys.exit(EXIT_INVALID)
     done = _run(lambda: run_build(root, target, today=today, sign_key=sign_key, key_id=key_id, rev=rev,
-                                  jobs=jobs), root=root)
+                                  jobs=jobs, pdf=pdf), root=root)
     _print_diagnostics(root, done.warnings, err=True)
     click.echo(f"policy build: wrote {done.stats.pages} files to {os.path.normpath(target)} "
                f"({done.stats.rendered} rendered, {done.stats.reused} unchanged) from {done.revision}")

@@ -27,6 +27,7 @@ class Settings:
     owners: tuple[tuple[str, tuple[str, ...]], ...] = ()  # [tool.policy.owners]: what -> who, for CODEOWNERS
     require_approval: str = "none"  # "looser" | "any": such changes need an Approved-by trailer
     search: bool = True  # a search box on every page, from an index built with the site (Pagefind)
+    pdf: bool | None = None  # PDFs of every document and version; None: made when WeasyPrint and Pango are there
 
     @property
     def banner(self) -> str:
@@ -36,7 +37,7 @@ class Settings:
 _FIELDS = {
     "organization": str, "base_url": str, "illustrative": bool, "notice": str,
     "exceptions_title": str, "language": str, "notice_days": int, "owners": dict,
-    "require_approval": str, "search": bool,
+    "require_approval": str, "search": bool, "pdf": bool,
 }
 
 # an owner as CODEOWNERS names one: @user, @org/team, or an e-mail address

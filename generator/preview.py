@@ -53,7 +53,8 @@ class Preview:
         """Build now; True when the site is up to date, False when the sources have errors."""
         with self._lock:
             try:
-                self.last_result = build(self.root, self.out, memory=self._pages, sources=self._sources)
+                # no PDFs while editing: a second per document on every save; `policy build` makes them
+                self.last_result = build(self.root, self.out, memory=self._pages, sources=self._sources, pdf=False)
             except ValidationFailed as exc:
                 self.errors, self.failure = exc.errors, ""
             except PolicyError as exc:

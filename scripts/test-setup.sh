@@ -7,10 +7,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m pip install -q -e '.[test]'
 bash scripts/fetch-engines.sh
-if ! command -v chromium >/dev/null 2>&1; then
+# chromium for the browser tests; Pango (WeasyPrint's layout engine) and fonts for the PDFs
+if ! command -v chromium >/dev/null 2>&1 || ! ldconfig -p | grep -q libpangoft2-1.0; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium fonts-liberation >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium fonts-liberation \
+    libpango-1.0-0 libpangoft2-1.0-0 >/dev/null
 fi
 if [ ! -f node_modules/axe-core/axe.min.js ]; then
   npm ci --no-audit --no-fund --silent

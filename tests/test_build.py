@@ -43,7 +43,7 @@ def test_site_layout(example):
     assert {"versions/index.html", "versions/usage-policy/2024-06-06/index.html",
             "versions/usage-policy/2024-06-06/changes/index.html"} <= set(tree(example))
     assert files == {"feed.xml", "calendar.ics",
-        ".buildinfo", ".search", "404.html", "assets/style.css", "assets/search.js", "exceptions.md", "exceptions/index.html", "index.html",
+        ".buildinfo", ".search", "404.html", "usage-policy.pdf", "exceptions.pdf", "assets/style.css", "assets/search.js", "exceptions.md", "exceptions/index.html", "index.html",
         "matrix/index.html", "sitemap.xml", "usage-policy.md", "usage-policy/index.html",
         "bundle/bundle.tar.gz", "bundle/data.json", "bundle/data.schema.json", "bundle/policy.rego"} | {
         f"{locale}/{page}" for locale in ("ar", "de") for page in (
@@ -135,7 +135,7 @@ def test_settings_notice_base_url_and_errors(tmp_path, cli):
     assert result.exit_code == 1
     assert result.output.splitlines()[:2] == [
         "pyproject.toml:5:1: unknown setting 'organisation' in [tool.policy]; did you mean 'organization'? "
-        "allowed: base_url, exceptions_title, illustrative, language, notice, notice_days, organization, owners, require_approval, search",
+        "allowed: base_url, exceptions_title, illustrative, language, notice, notice_days, organization, owners, pdf, require_approval, search",
         "pyproject.toml:6:1: [tool.policy] illustrative must be true or false"]
 
 
@@ -256,7 +256,7 @@ def test_rebuild_renders_only_what_changed_and_matches_a_full_build(tmp_path):
     doc = root / "policy" / "doc-002.yaml"
     doc.write_text(doc.read_text().replace("title: Part 1 of document 2", "title: Part one of document 2"))
     third = build(root, out, memory={}, sources={})
-    assert third.stats.rendered == 2  # doc-002's page and Markdown twin (the bundle data is unchanged)
+    assert third.stats.rendered == 3  # doc-002's page, Markdown twin and PDF (the bundle data is unchanged)
     build(root, tmp_path / "fresh")
     assert tree(out) == tree(tmp_path / "fresh")
 
@@ -264,7 +264,7 @@ def test_rebuild_renders_only_what_changed_and_matches_a_full_build(tmp_path):
 def test_build_command(tmp_path, cli, root):
     result = cli(["build", "--root", str(root), "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
-    assert re.match(r"policy build: wrote 17 files to .*out \(17 rendered, 0 unchanged\) from no git revision",
+    assert re.match(r"policy build: wrote 19 files to .*out \(19 rendered, 0 unchanged\) from no git revision",
                     result.output)
     gov = root / "exceptions" / "gov.yaml"
     gov.write_text(gov.read_text().replace("status: active", "status: draft"))

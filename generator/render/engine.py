@@ -24,7 +24,9 @@ from ..model import Corpus, Document
 from ..resources import read_resource, resource
 from . import markdown as md
 from .calendar import calendar_ics
+from .lazy import Lazy
 from .i18n import date_formatter, gettext_for, interface_digest
+from .pdf import PDF_COST, css_string, pdf_name, prepare as prepare_pdf, to_pdf, weasyprint_version
 from .views import (Links, document_view, long_date, matrix_view, published_exceptions, site_info)
 
 
@@ -35,22 +37,7 @@ class Page:
     fingerprint: str  # changes whenever anything shown on the page changes
     render: Callable[[], bytes]
     gather: Callable[[], None] | None = None  # loads what render needs (history), before any page renders
-
-
-class Lazy:
-    """A value computed at most once, when a page that needs it is actually rendered."""
-
-    __slots__ = ("_fn", "_value", "_done")
-
-    def __init__(self, fn: Callable[[], object]):
-        self._fn = fn
-        self._value: object = None
-        self._done = False
-
-    def __call__(self) -> object:
-        if not self._done:
-            self._value, self._done = self._fn(), True
-        return self._value
+    cost: int = 1  # how much rendering it takes, in HTML pages (a PDF costs more): shared out by cost
 
 
 def _resolve(context: dict) -> dict:
@@ -110,6 +97,7 @@ def _environment(autoescape: bool, code: str | None = None, ui: tuple = ()) -> j
         return md.rewrite_anchor_links(text, lambda anchor: links.md_href(anchor, page))
 
     env.filters["markdown"] = markdown_filter
+    env.filters["css_string"] = lambda text: markupsafe.Markup(css_string(text))
     env.filters["md_links"] = md_links
     env.globals["generator_version"] = __version__
     return env
@@ -191,6 +179,29 @@ def plan_pages(corpus: Corpus, settings: Settings, revision: SourceRevision,
             return env.get_template(template).render(**values).encode("utf-8")
         return render
 
+    def pdf_page(path: str, template: str, root: str, fingerprint: str, heading, version_date, revision: str,
+                 web_path: str, links=links, **context) -> Page:
+        """The PDF of a page (see pdf.py). ``heading`` and ``links`` may be Lazy (a past version's
+        sources load only if the PDF is rendered); ``web_path``: the page it prints, for its address."""
+        date = long_date(version_date) if version_date else ""
+        folder = path.rsplit("/", 1)[0] + "/" if "/" in path else ""
+
+        def render() -> bytes:
+            title = str(heading() if isinstance(heading, Lazy) else heading)
+            version_line = (f"Version of {date}. " if date else "") + f"Revision {revision}."
+            values = {"info": info, "links": links() if isinstance(links, Lazy) else links, "root": root,
+                      "lang": source.lang, "dir": source.dir, "pdf_title": f"{title} ({date})" if date else title,
+                      "pdf_heading": title, "version_line": version_line,
+                      "footer": " · ".join(x for x in (title, f"Version of {date}" if date else "",
+                                                       f"revision {revision}") if x),
+                      "web_address": (base + web_path) if base else ""}
+            values.update(_resolve(context))
+            html = html_environment().get_template(template).render(**values)
+            return to_pdf(html, (base + folder) if base else None)
+
+        return Page(path, _digest(fingerprint, "pdf", weasyprint_version(), date, revision), render, prepare_pdf,
+                    PDF_COST)
+
     def _source_name(tree: Tree) -> str:
         if tree.code is None:
             return ""
@@ -207,7 +218,8 @@ def plan_pages(corpus: Corpus, settings: Settings, revision: SourceRevision,
 
     timeline = history.timeline if history is not None else None
     for tree in trees:
-        pages += _tree_pages(tree, trees, settings, revision, digests, common, timeline, html_page, text_page)
+        pages += _tree_pages(tree, trees, settings, revision, digests, common, timeline, html_page, text_page,
+                             pdf_page if settings.pdf and tree.code is None else None)
 
     published = published_exceptions(corpus)
     matrix = matrix_view(corpus, published)
@@ -234,7 +246,8 @@ def plan_pages(corpus: Corpus, settings: Settings, revision: SourceRevision,
     if history is not None:
         from .history_pages import history_pages
 
-        pages += history_pages(history, corpus, settings, html_page, _digest, common, Page)
+        pages += history_pages(history, corpus, settings, html_page, _digest, common, Page,
+                               pdf_page if settings.pdf else None)
     return pages
 
 
@@ -249,7 +262,7 @@ def _alternates(trees: list[Tree], tree: Tree, path: str | None, site_root: str,
 
 
 def _tree_pages(tree: Tree, trees: list[Tree], settings: Settings, revision: SourceRevision, digests: dict[str, str],
-                common: str, timeline, html_page, text_page) -> list[Page]:
+                common: str, timeline, html_page, text_page, pdf_page=None) -> list[Page]:
     """The home page, the document pages and the exceptions page of one language tree."""
     corpus, prefix = tree.corpus, tree.prefix
     up = "../" if prefix else ""  # from the tree's root to the site's
@@ -267,11 +280,16 @@ def _tree_pages(tree: Tree, trees: list[Tree], settings: Settings, revision: Sou
         fp = _digest(common, digests.get(doc.path, ""), deps, banner, doc.title, doc.summary)
         sections = Lazy(functools.partial(document_view, doc, corpus, links, gettext, date))
         path = f"{prefix}{doc.id}/index.html"
+        pdf = pdf_name(doc.id) if pdf_page is not None else ""
         pages.append(Page(path, fp, html_page(path, "document.html", "../", doc.id, site_root="../" + up,
                                               alternates_of=f"{doc.id}/", doc=doc, sections=sections,
                                               page_title=doc.title, markdown_twin=f"../{doc.id}.md",
-                                              version_banner=banner, searchable=True, **where)))
+                                              version_banner=banner, searchable=True,
+                                              pdf_link=f"../{pdf}" if pdf else "", **where)))
         pages.append(Page(f"{prefix}{doc.id}.md", fp, text_page("document.md", doc=doc, sections=sections, **where)))
+        if pdf_page is not None:
+            pages.append(pdf_page(pdf, "pdf_document.html", "", fp, doc.title, doc.effective, revision.label,
+                                  f"{doc.id}/", doc=doc, sections=sections))
 
     published = published_exceptions(corpus)
     referenced = sorted({p[0] for v in published for p in v.permits} | {r[0] for v in published for r in v.retains})
@@ -280,10 +298,14 @@ def _tree_pages(tree: Tree, trees: list[Tree], settings: Settings, revision: Sou
                      [(r, corpus.rules[r].title if r in corpus.rules else "", links.page_of.get(r)) for r in referenced],
                      [(v.exception.title, v.exception.summary, [p[2] for p in v.permits]) for v in published])
     path = f"{prefix}exceptions/index.html"
+    pdf = pdf_name("exceptions") if pdf_page is not None else ""
     pages.append(Page(path, exc_fp, html_page(path, "exceptions.html", "../", "exceptions", site_root="../" + up,
                                               alternates_of="exceptions/", exceptions=published,
                                               page_title=info.exceptions_title, markdown_twin="../exceptions.md",
-                                              searchable=True, **where)))
+                                              searchable=True, pdf_link=f"../{pdf}" if pdf else "", **where)))
+    if pdf_page is not None:
+        pages.append(pdf_page(pdf, "pdf_exceptions.html", "", exc_fp, info.exceptions_title, corpus.version,
+                              revision.label, "exceptions/", exceptions=published))
     pages.append(Page(f"{prefix}exceptions.md", exc_fp, text_page("exceptions.md", exceptions=published, **where)))
 
     rule_counts = {d.id: sum(1 for _ in d.rules()) for d in corpus.documents}

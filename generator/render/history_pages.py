@@ -14,6 +14,7 @@ from ..history.changelog import Corpora, restrict
 from ..history.diff import diff_corpora
 from ..history.versions import EXCEPTIONS_PAGE, Timeline, Version
 from ..model import Corpus
+from .lazy import Lazy
 from .views import Links, document_view, long_date, published_exceptions
 
 STATUS_TEXT = {"in force": "In force", "scheduled": "Scheduled", "superseded": "Superseded"}
@@ -51,7 +52,8 @@ def _title(page: str, corpus: Corpus | None, settings: Settings) -> str:
 
 
 def history_pages(history: SiteHistory, current: Corpus, settings: Settings, html: Callable, digest: Callable,
-                  common: str, Page) -> list:
+                  common: str, Page, pdf: Callable | None = None) -> list:
+    """``pdf``: the factory of PDF pages (engine.plan_pages), or None when PDFs are off."""
     pages = []
     timeline = history.timeline
     groups = []
@@ -71,7 +73,7 @@ def history_pages(history: SiteHistory, current: Corpus, settings: Settings, htm
                     "approved": ", ".join(v.approvals),
                     "href": f"{page_id}/{v.label}/", "changes_href": f"{page_id}/{v.label}/changes/",
                 })
-                pages += _version_pages(history, v, previous, settings, html, digest, common, Page)
+                pages += _version_pages(history, v, previous, settings, html, digest, common, Page, pdf)
             groups.append({"page": page_id, "title": _title(page_id, current, settings), "rows": list(reversed(rows))})
     note = history.note or ("" if groups else "No version has been committed yet.")
     fingerprint = digest(common, note, [(g["page"], g["title"], g["rows"]) for g in groups])
@@ -95,7 +97,7 @@ def _banner(v: Version, title: str) -> dict:
 
 
 def _version_pages(history: SiteHistory, v: Version, previous: Version | None, settings: Settings,
-                   html: Callable, digest: Callable, common: str, Page) -> list:
+                   html: Callable, digest: Callable, common: str, Page, pdf: Callable | None = None) -> list:
     corpora = history.corpora
     assert corpora is not None  # version pages exist only where there is a history
     base = version_path(v)
@@ -103,6 +105,8 @@ def _version_pages(history: SiteHistory, v: Version, previous: Version | None, s
 
     def corpus() -> Corpus:
         return shown_corpus(corpora, v)
+
+    pdf_file = f"{v.page}-{v.label}.pdf" if pdf is not None else ""
 
     def render_version() -> bytes:
         c = corpus()
@@ -112,11 +116,11 @@ def _version_pages(history: SiteHistory, v: Version, previous: Version | None, s
         if v.page == EXCEPTIONS_PAGE:
             return html(base + "index.html", "exceptions.html", "../../../", "versions", links=links,
                         exceptions=published_exceptions(c), page_title=f"{title} ({v.label})",
-                        markdown_twin="", version_banner=banner)()
+                        markdown_twin="", version_banner=banner, pdf_link=pdf_file)()
         doc = c.documents_by_id[v.page]
         return html(base + "index.html", "document.html", "../../../", "versions", links=links, doc=doc,
                     sections=document_view(doc, c, links), page_title=f"{title} ({v.label})",
-                    markdown_twin="", version_banner=banner)()
+                    markdown_twin="", version_banner=banner, pdf_link=pdf_file)()
 
     def render_changes() -> bytes:
         new = corpus()
@@ -139,8 +143,34 @@ def _version_pages(history: SiteHistory, v: Version, previous: Version | None, s
         if previous is not None:
             shown_corpus(corpora, previous)
 
-    return [Page(base + "index.html", key, render_version, gather),
-            Page(base + "changes/index.html", key, render_changes, gather)]
+    pages = [Page(base + "index.html", key, render_version, gather),
+             Page(base + "changes/index.html", key, render_changes, gather)]
+    if pdf is not None:
+        pages.append(_version_pdf(pdf, v, base + pdf_file, key, corpus, settings, gather))
+    return pages
+
+
+def _version_pdf(pdf: Callable, v: Version, path: str, key: str, corpus: Callable[[], Corpus], settings: Settings,
+                 gather: Callable[[], None]):
+    """The PDF of one version, as it read then: its date and commit in the footer. Its sources
+    are loaded (Lazy) only when it is rendered."""
+    shown = Lazy(corpus)
+    links = Lazy(lambda: Links(shown()))
+    heading = Lazy(lambda: _title(v.page, shown(), settings))
+    if v.page == EXCEPTIONS_PAGE:
+        page = pdf(path, "pdf_exceptions.html", "../../../", key, heading, v.effective, v.last.short,
+                   version_path(v), links=links, exceptions=Lazy(lambda: published_exceptions(shown())))
+    else:
+        doc = Lazy(lambda: shown().documents_by_id[v.page])
+        page = pdf(path, "pdf_document.html", "../../../", key, heading, v.effective, v.last.short,
+                   version_path(v), links=links, doc=doc, sections=Lazy(lambda: document_view(doc(), shown(), links())))
+    prepare = page.gather
+
+    def both() -> None:  # the past sources, then WeasyPrint, before any page renders
+        gather()
+        if prepare is not None:
+            prepare()
+    return type(page)(page.path, page.fingerprint, page.render, both, page.cost)
 
 
 _CLASS_TEXT = {"looser": "Looser", "stricter": "Stricter", "mixed": "Looser and stricter",

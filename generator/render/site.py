@@ -162,12 +162,13 @@ def render_pages(jobs_list: list[tuple[Page, Path]], jobs: int | None = None) ->
     reports the page and the error through a pipe; the build then fails as a whole, and the
     caller removes the temporary folder. Where fork is missing, or with jobs=1, one process."""
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
-    workers = max(1, min(workers, 16, len(jobs_list) // (PARALLEL_MIN_PAGES // 2) or 1))
-    if workers == 1 or len(jobs_list) < PARALLEL_MIN_PAGES or not hasattr(os, "fork"):
+    total = sum(page.cost for page, _ in jobs_list)  # a PDF counts as many pages
+    workers = max(1, min(workers, 16, len(jobs_list), total // (PARALLEL_MIN_PAGES // 2) or 1))
+    if workers == 1 or total < PARALLEL_MIN_PAGES or not hasattr(os, "fork"):
         for page, target in jobs_list:
             target.write_bytes(page.render())
         return
-    shares = [jobs_list[i::workers] for i in range(workers)]
+    shares = _share_out(jobs_list, workers)
     children: list[tuple[int, int]] = []
     try:
         for share in shares[1:]:
@@ -178,6 +179,18 @@ def render_pages(jobs_list: list[tuple[Page, Path]], jobs: int | None = None) ->
         problems = _wait_for(children)
     if problems:
         raise RenderFailed("rendering failed in a worker process: " + "; ".join(problems))
+
+
+def _share_out(jobs_list: list[tuple[Page, Path]], workers: int) -> list[list[tuple[Page, Path]]]:
+    """Deal the pages out so that each process gets about the same cost: the costliest first,
+    each to the least loaded share (deterministic: the same pages give the same shares)."""
+    shares: list[list[tuple[Page, Path]]] = [[] for _ in range(workers)]
+    loads = [0] * workers
+    for index in sorted(range(len(jobs_list)), key=lambda i: -jobs_list[i][0].cost):
+        least = loads.index(min(loads))
+        shares[least].append(jobs_list[index])
+        loads[least] += jobs_list[index][0].cost
+    return shares
 
 
 def _fork_worker(share: list[tuple[Page, Path]]) -> tuple[int, int]:

@@ -1,0 +1,78 @@
+"""A PDF of each page a counterparty may ask for "as it stood": every document and the exceptions
+page, current and every published version, made by WeasyPrint (Pango lays out the text) from a
+printable template of its own (_pdf.html), tagged as PDF/UA-1 (structure tree, language,
+title shown), with the version date, the revision and page numbers in the footer, clause ids
+visible and links kept (absolute when base_url is set).
+
+Deterministic: WeasyPrint writes no creation or modification date unless the HTML names one, and
+none is given, so the same revision gives the same bytes (tested)."""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Callable
+
+#: A PDF costs about as much to render as this many HTML pages (render_pages shares work by cost).
+PDF_COST = 40
+
+
+@functools.cache
+def weasyprint_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("weasyprint")
+    except PackageNotFoundError:
+        return "missing"
+
+
+def prepare() -> None:
+    """Import WeasyPrint (about 0.4 s) before pages are shared out between processes, so that
+    forked workers inherit it instead of each importing it again."""
+    from ..bundle.errors import PackagingError
+
+    try:
+        import weasyprint  # type: ignore[import-untyped]  # noqa: F401
+    except (ImportError, OSError) as exc:  # OSError: Pango, its system library, is missing
+        raise PackagingError(f"PDFs cannot be made: {exc}. Install the package's dependencies (WeasyPrint) and "
+                             f"Pango (Debian: apt-get install libpango-1.0-0 libpangoft2-1.0-0), or set "
+                             f"pdf = false in [tool.policy]") from None
+
+
+def available() -> str | None:
+    """None when PDFs can be made here, else why not (and how to fix it)."""
+    from ..bundle.errors import PackagingError
+
+    try:
+        prepare()
+    except PackagingError as exc:
+        return str(exc)
+    return None
+
+
+def to_pdf(html: str, base_url: str | None) -> bytes:
+    """Lay out ``html`` and return the PDF. ``base_url``: the page's public address, so that
+    relative links become absolute (None: links stay as written)."""
+    prepare()
+    import weasyprint
+
+    document = weasyprint.HTML(string=html, base_url=base_url)
+    return document.write_pdf(pdf_variant="pdf/ua-1")
+
+
+_CSS_UNSAFE = re.compile(r"[^A-Za-z0-9 .,:;()\-]")
+
+
+def css_string(text: str) -> str:
+    """A CSS string literal for ``text`` (the footer): every character outside a small safe set
+    written as a CSS escape, so no text can end the string, the rule or the style element."""
+    return '"' + _CSS_UNSAFE.sub(lambda m: f"\\{ord(m.group(0)):x} ", str(text)) + '"'
+
+
+def pdf_name(page: str, label: str | None = None) -> str:
+    """usage-policy.pdf, usage-policy-2024-06-06.pdf: names that say what they are once downloaded."""
+    return f"{page}-{label}.pdf" if label else f"{page}.pdf"
+
+
+PdfFactory = Callable[..., object]
