@@ -120,9 +120,41 @@ def test_fits_a_phone_and_prints_without_navigation(chromium, base_url):
         assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
     page.emulate_media(media="print")
     page.goto(base_url + "usage-policy/")
-    assert page.evaluate("getComputedStyle(document.querySelector('.site-nav')).display") == "none"
+    for chrome in (".site-nav", ".language-nav", ".site-search", ".toc"):
+        assert page.evaluate(f"getComputedStyle(document.querySelector('{chrome}')).display") == "none", chrome
     assert "Built from revision" in page.locator("footer").inner_text()
     page.pdf(path=str(REPO / "build" / "screenshots" / "usage-policy.pdf"))
+
+
+@pytest.mark.parametrize("path", ["usage-policy/", "exceptions/", "de/usage-policy/", "ar/usage-policy/"])
+def test_printing_a_page_from_the_browser_gives_its_whole_text_and_no_chrome(chromium, base_url, path):
+    """What a reader gets from File > Print: chromium prints the page to PDF, read back with pypdf.
+    (pypdf reads Arabic back in visual order, so on the Arabic page the clause ids and the
+    clauses shown in English are compared.)"""
+    import io
+
+    from pypdf import PdfReader
+
+    page = chromium.new_page()
+    page.goto(base_url + path)
+    latin_only = path.startswith("ar/")
+    scope = '[lang="en"]' if latin_only else ""
+    titles = page.eval_on_selector_all(f".rule-title{' span' + scope if latin_only else ''}, .exception h2",
+                                       "els => els.map(e => e.textContent)")
+    texts = page.eval_on_selector_all(f".rule-text{scope}, .exception .summary", "els => els.map(e => e.innerText)")
+    ids = page.eval_on_selector_all(".rule-id", "els => els.map(e => e.textContent)")
+    chrome = page.eval_on_selector_all(".skip-link, .site-search label", "els => els.map(e => e.textContent)")
+    chrome.append(" ".join(page.eval_on_selector_all(".language-nav a", "els => els.map(e => e.textContent)")))
+    printed = PdfReader(io.BytesIO(page.pdf(format="A4"))).pages
+    text = " ".join(" ".join(p.extract_text() for p in printed).split())
+    assert ids and all(i in text for i in ids)
+    assert titles and texts
+    for title in titles:
+        assert " ".join(title.replace("#", "").split()) in text, title
+    for body in texts:  # the first words of every clause
+        assert " ".join(body.split()[:6]) in text, body[:80]
+    for label in chrome:  # no skip link, language switcher or search box on paper
+        assert label.strip() not in text, label
 
 
 def test_hostile_titles_render_inert(chromium, tmp_path):
