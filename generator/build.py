@@ -74,14 +74,9 @@ def _build(root: Path, out: Path, *, today: dt.date | None = None,
     if pdf is not None:
         settings = dataclasses.replace(settings, pdf=pdf)
     translations, found = read_translations(root, rev, result.corpus, settings)
-    if settings.pdf is None:  # not asked for either way: made where they can be, said where not
-        from .render.pdf import available
-
-        missing = available()
-        settings = dataclasses.replace(settings, pdf=missing is None)
-        if missing is not None:
-            found = found + [Diagnostic("pyproject.toml", 0, 0, f"the site was built without PDFs: {missing} "
-                                        f"(pdf = true makes this an error)", "warning")]
+    if settings.pdf is None:  # not asked for either way: see pdf_by_default
+        settings, said = pdf_by_default(settings, len(result.corpus.documents))
+        found = found + said
     if any(d.severity == "error" for d in found):
         raise ValidationFailed(list(result.diagnostics) + found)
     history = site_history(root, rev or "HEAD", revision)
@@ -91,6 +86,25 @@ def _build(root: Path, out: Path, *, today: dt.date | None = None,
     stats = write_site(pages, out, memory, seal=history.corpora.seal if history is not None and history.corpora else None,
                        jobs=jobs, finish=search.index_site if settings.search else search.remove_index)
     return BuildResult(out, stats, tuple(sorted(result.warnings + found)), revision.label)
+
+
+def pdf_by_default(settings: Settings, documents: int) -> tuple[Settings, list[Diagnostic]]:
+    """PDFs when neither [tool.policy] pdf nor --pdf/--no-pdf says: made for sites of up to
+    PDF_AUTO_DOCUMENTS documents where WeasyPrint and Pango are installed. Beyond, they would take
+    most of the build (benchmarks/bench_readers.py), so they are opt-in; the build says so."""
+    from .render.pdf import PDF_AUTO_DOCUMENTS, available
+
+    if documents > PDF_AUTO_DOCUMENTS:
+        return dataclasses.replace(settings, pdf=False), [Diagnostic(
+            "pyproject.toml", 0, 0, f"no PDFs were made: {documents:,} documents are more than "
+            f"{PDF_AUTO_DOCUMENTS} (their PDFs would take most of the build); pdf = true in [tool.policy] "
+            f"or policy build --pdf makes them", "note")]
+    missing = available()
+    if missing is not None:
+        return dataclasses.replace(settings, pdf=False), [Diagnostic(
+            "pyproject.toml", 0, 0, f"the site was built without PDFs: {missing} (pdf = true makes this an error)",
+            "warning")]
+    return dataclasses.replace(settings, pdf=True), []
 
 
 def read_translations(root: Path, rev: str | None, corpus, settings: Settings):

@@ -137,3 +137,19 @@ def test_without_pango_the_site_is_built_without_pdfs_unless_they_were_asked_for
     refused = cli(["build", "--root", str(root), "--out", str(tmp_path / "other"), "--pdf"])
     assert refused.exit_code == 2 and "libpango" in refused.output and "Traceback" not in refused.output
     assert not (tmp_path / "other").exists()
+
+
+def test_a_large_site_gets_pdfs_only_when_it_asks(tmp_path, cli, monkeypatch):
+    from generator.render import pdf
+
+    monkeypatch.setattr(pdf, "PDF_AUTO_DOCUMENTS", 0)  # the test root has one document: "large" here
+    root = build_root(tmp_path / "root")
+    out = tmp_path / "site"
+    result = cli(["build", "--root", str(root), "--out", str(out)])
+    assert result.exit_code == 0
+    assert "pyproject.toml: note: no PDFs were made: 1 documents are more than 0" in result.output
+    assert not list(out.rglob("*.pdf"))
+    assert cli(["build", "--root", str(root), "--out", str(out), "--pdf"]).exit_code == 0
+    assert (out / "main.pdf").is_file()
+    (root / "pyproject.toml").write_text("[tool.policy]\npdf = true\n")
+    assert "no PDFs" not in cli(["build", "--root", str(root), "--out", str(out)]).output

@@ -16,6 +16,10 @@ from typing import Callable
 #: A PDF costs about as much to render as this many HTML pages (render_pages shares work by cost).
 PDF_COST = 40
 
+#: Sites of more documents get PDFs only when asked (pdf = true, --pdf): beyond, they take most of
+#: the build (75 ms a document against 8 for everything else, benchmarks/bench_readers.py).
+PDF_AUTO_DOCUMENTS = 100
+
 
 @functools.cache
 def weasyprint_version() -> str:
