@@ -43,9 +43,10 @@ def timed_build(code: Path, root: Path, scratch: Path, *extra: str) -> float:
     cache = tempfile.mkdtemp(dir=scratch)
     env = {**os.environ, "PYTHONPATH": str(code), "POLICY_CACHE_DIR": cache}
     env.pop("SOURCE_DATE_EPOCH", None)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed code runs: compiled once, not on every start
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "generator", "build", "--root", str(root), "--out", str(out), *extra],
-                          env=env, capture_output=True, text=True)
+                          env=env, capture_output=True, text=True, cwd=code)  # cwd: `-m` imports from there
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"build failed ({code}):\n{done.stdout}\n{done.stderr}")
@@ -67,6 +68,8 @@ def main() -> None:
         head = worktree("HEAD", scratch / "head")
         trees = [base, head]
         runs: dict[str, list[float]] = {"base": [], "head": [], "head --no-pdf": []}
+        timed_build(base, base, scratch)  # warm-up, not counted: writes each checkout's .pyc files
+        timed_build(head, head, scratch)
         for _ in range(args.rounds):
             runs["base"].append(timed_build(base, base, scratch))
             runs["head"].append(timed_build(head, head, scratch))

@@ -22,7 +22,7 @@ SDIST=$(ls "$WORK"/dist/*.tar.gz)
 # The example policy, copied without the package (as a user's policy repository would be), in a
 # git repository of its own with two commits (so that history, diff and changelog have work).
 mkdir -p "$WORK/policy-repo"
-cp -r "$REPO/policy" "$REPO/exceptions" "$REPO/pyproject.toml" "$WORK/policy-repo/"
+cp -r "$REPO/policy" "$REPO/exceptions" "$REPO/translations" "$REPO/pyproject.toml" "$WORK/policy-repo/"
 (
   cd "$WORK/policy-repo"
   export GIT_AUTHOR_NAME=ci GIT_AUTHOR_EMAIL=ci@example.com GIT_COMMITTER_NAME=ci GIT_COMMITTER_EMAIL=ci@example.com
@@ -40,6 +40,11 @@ check_full() {
   "$venv/bin/policy" check --root "$WORK/policy-repo"
   "$venv/bin/policy" build --root "$WORK/policy-repo" --out "$run/site"
   test -f "$run/site/index.html" && test -f "$run/site/bundle/bundle.tar.gz"
+  # readers everywhere: the translations, the search index (Pagefind's binary), the PDFs (WeasyPrint)
+  grep -q 'lang="de"' "$run/site/de/usage-policy/index.html" && grep -q 'dir="rtl"' "$run/site/ar/index.html"
+  test -f "$run/site/pagefind/pagefind.js" && test -f "$run/site/assets/search.js"
+  head -c 5 "$run/site/usage-policy.pdf" | grep -q '%PDF-' && head -c 5 "$run/site/exceptions.pdf" | grep -q '%PDF-'
+  "$venv/bin/policy" translations --root "$WORK/policy-repo" | grep -q "69 of 69 clauses translated"
   echo '{"use": "weapons.design", "at": "2025-01-01"}' | "$venv/bin/policy" decide --bundle "$run/site/bundle" \
     | grep -q '"no-exception"'
   "$venv/bin/python" - "$run/site/bundle" "$run/decisions.jsonl" <<'PY'

@@ -38,6 +38,8 @@ def commands(root: Path, out: Path, work: Path) -> list[list[str]]:
         ["diff", "HEAD~1", "HEAD", "--root", r, "--format", "markdown"],
         ["due", "--root", r], ["due", "--root", r, "--within", "30d", "--format", "json"],
         ["fmt", "--root", r, "--check"], ["codeowners", "--root", r],
+        ["translations", "--root", r], ["translations", "--root", r, "--format", "json", "--strict"],
+        ["translations", "--root", r, "--update", "de"],
         ["changelog", "--root", r], ["changelog", "--check", "--root", r],
         ["new", "exception", "hostile-check", "--root", r],
         ["keygen", str(work / "keys")],
@@ -88,6 +90,16 @@ def _situations(tmp: Path) -> dict[str, dict]:
     empty_path = tmp / "empty-bin"
     empty_path.mkdir()
     out["no git on PATH"] = {"root": root, "env": {"PATH": str(empty_path)}}
+    # translations that are not what they should be: binary, not UTF-8, a bad tag, a folder
+    # named .po, a catalog linking nowhere
+    root = _repo_with_a_broken_past(tmp / "translations")
+    for folder in ("de", "fr", "english"):
+        (root / "translations" / folder).mkdir(parents=True)
+    (root / "translations" / "de" / "main.po").write_bytes(bytes(range(256)) * 8)
+    (root / "translations" / "fr" / "main.po").write_bytes('msgctxt "document:title"\nmsgid "x"\nmsgstr "\xe9"\n'.encode("latin-1"))
+    (root / "translations" / "fr" / "exceptions.po").mkdir()
+    (root / "translations" / "english" / "main.po").write_text('msgid "a"\nmsgstr "b"\n')
+    out["broken translations"] = {"root": root}
     # not a git repository; and no policy at all
     out["not a git repository"] = {"root": build_root(tmp / "plain")}
     (tmp / "nothing").mkdir()
@@ -106,7 +118,7 @@ def situations(tmp_path_factory):
 
 
 SITUATIONS = ["broken history", "broken working tree", "unreadable cache", "read-only output", "full disk",
-              "no git on PATH", "not a git repository", "no policy here"]
+              "no git on PATH", "not a git repository", "no policy here", "broken translations"]
 
 
 @pytest.mark.parametrize("name", SITUATIONS)
@@ -134,6 +146,8 @@ def test_no_command_ends_in_a_traceback(situations, name):
 
 # What each situation must say, beyond "no traceback" (first command whose arguments start so).
 EXPECTED = {
+    "broken translations": [("check --root", 1, "is not UTF-8"), ("build --root", 1, "nothing was written"),
+                            ("translations --root", 1, "'english' is not a language tag")],
     "broken history": [("history --root", 0, ""), ("build --root", 0, ""), ("check --root", 0, "")],
     "broken working tree": [("check --root", 1, "malformed YAML"), ("build --root", 1, "nothing was written"),
                             ("history --root", 0, "")],

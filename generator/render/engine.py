@@ -38,6 +38,7 @@ class Page:
     render: Callable[[], bytes]
     gather: Callable[[], None] | None = None  # loads what render needs (history), before any page renders
     cost: int = 1  # how much rendering it takes, in HTML pages (a PDF costs more): shared out by cost
+    same_as: str | None = None  # another page with the very same bytes: written once, then copied
 
 
 def _resolve(context: dict) -> dict:
@@ -66,23 +67,21 @@ def templates_digest() -> str:
     return h.hexdigest()
 
 
-def _environment(autoescape: bool, code: str | None = None, ui: tuple = ()) -> jinja2.Environment:
-    """``code``: the locale whose interface text and dates the pages use (None: the
-    authoritative language, as the templates are written); ``ui``: the site's own interface
-    translations for it (translations/<code>/site.po), as sorted (English, translation) pairs."""
+def _environment(autoescape: bool) -> jinja2.Environment:
+    """One environment per output kind, for every language: a page's language comes with its
+    context (interface_context), so each template is compiled once per build, not per locale."""
     resource(__package__, "templates")  # PackagingError, naming it, when the templates are missing
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("generator.render", "templates"),
         autoescape=autoescape, undefined=jinja2.StrictUndefined,
         trim_blocks=False, lstrip_blocks=False, keep_trailing_newline=True,
-        extensions=["jinja2.ext.i18n"],
     )
-    translate = gettext_for(code, dict(ui))
-    # In HTML a translation is text, never markup: escaped before the template fills in its values
-    gettext = (lambda text: markupsafe.escape(translate(text))) if autoescape else translate
-    env.install_gettext_callables(gettext, lambda one, many, n: gettext(one if n == 1 else many),  # type: ignore[attr-defined]
-                                  newstyle=True)
-    env.filters["long_date"] = date_formatter(code, long_date)
+
+    @jinja2.pass_context
+    def date_filter(ctx, day):
+        return ctx["_long_date"](day)
+
+    env.filters["long_date"] = date_filter
     env.filters["md_escape"] = md.escape_inline
 
     @jinja2.pass_context
@@ -97,20 +96,46 @@ def _environment(autoescape: bool, code: str | None = None, ui: tuple = ()) -> j
         return md.rewrite_anchor_links(text, lambda anchor: links.md_href(anchor, page))
 
     env.filters["markdown"] = markdown_filter
-    env.filters["css_string"] = lambda text: markupsafe.Markup(css_string(text))
     env.filters["md_links"] = md_links
+    env.filters["css_string"] = lambda text: markupsafe.Markup(css_string(text))
     env.globals["generator_version"] = __version__
     return env
 
 
-@functools.lru_cache(maxsize=64)
-def html_environment(code: str | None = None, ui: tuple = ()) -> jinja2.Environment:
-    return _environment(True, code, ui)
+@cache
+def html_environment() -> jinja2.Environment:
+    return _environment(True)
+
+
+@cache
+def text_environment() -> jinja2.Environment:
+    return _environment(False)
 
 
 @functools.lru_cache(maxsize=64)
-def text_environment(code: str | None = None, ui: tuple = ()) -> jinja2.Environment:
-    return _environment(False, code, ui)
+def interface_context(code: str | None, ui: tuple, autoescape: bool) -> dict:
+    """What a template needs to speak a language: ``_`` (the page's interface text, as
+    Jinja2's newstyle gettext: ``_("Version of %(date)s", date=...)``) and the long date format.
+    ``code``: None for the authoritative language (the templates' own words); ``ui``: the site's
+    interface translations (translations/<code>/site.po) as sorted pairs. In HTML a translation is
+    text, never markup: escaped, then filled with the values (escaped unless already markup)."""
+    translate = gettext_for(code, dict(ui))
+    if autoescape:
+        def gettext(text: str, **values):
+            return markupsafe.escape(translate(text)) % values
+    else:
+        def gettext(text: str, **values):
+            return translate(text) % values
+    return {"_": gettext, "_long_date": date_formatter(code, long_date)}
+
+
+def warm_templates() -> None:
+    """Compile the templates before pages are shared out between processes (each would compile
+    them again)."""
+    for env in (html_environment(), text_environment()):
+        for name in env.list_templates():
+            if not name.startswith("."):
+                env.get_template(name)
 
 
 def asset_bytes(name: str) -> bytes:
@@ -175,8 +200,8 @@ def plan_pages(corpus: Corpus, settings: Settings, revision: SourceRevision,
                       "alternates": _alternates(trees, tree, alternates_of, up, base),
                       "authoritative_href": f"{up}{alternates_of}" if tree.code and alternates_of is not None else ""}
             values.update(_resolve(context))
-            env = html_environment(tree.code, tree.ui)
-            return env.get_template(template).render(**values).encode("utf-8")
+            values.update(interface_context(tree.code, tree.ui, True))
+            return html_environment().get_template(template).render(**values).encode("utf-8")
         return render
 
     def pdf_page(path: str, template: str, root: str, fingerprint: str, heading, version_date, revision: str,
@@ -196,6 +221,7 @@ def plan_pages(corpus: Corpus, settings: Settings, revision: SourceRevision,
                                                        f"revision {revision}") if x),
                       "web_address": (base + web_path) if base else ""}
             values.update(_resolve(context))
+            values.update(interface_context(None, (), True))
             html = html_environment().get_template(template).render(**values)
             return to_pdf(html, (base + folder) if base else None)
 
@@ -212,9 +238,9 @@ def plan_pages(corpus: Corpus, settings: Settings, revision: SourceRevision,
         return source_names[tree.code]
 
     def text_page(template: str, tree: Tree = source, info=info, links=links, **context) -> Callable[[], bytes]:
-        return lambda: text_environment(tree.code, tree.ui).get_template(template).render(
+        return lambda: text_environment().get_template(template).render(
             info=info, links=links, fallback=tree.fallback, source_name=_source_name(tree),
-            **_resolve(context)).encode("utf-8")
+            **interface_context(tree.code, tree.ui, False), **_resolve(context)).encode("utf-8")
 
     timeline = history.timeline if history is not None else None
     for tree in trees:
@@ -248,7 +274,32 @@ def plan_pages(corpus: Corpus, settings: Settings, revision: SourceRevision,
 
         pages += history_pages(history, corpus, settings, html_page, _digest, common, Page,
                                pdf_page if settings.pdf else None)
+        if settings.pdf and timeline is not None and not revision.dirty:
+            pages = _current_pdfs_from_versions(pages, timeline, corpus)
     return pages
+
+
+def _current_pdfs_from_versions(pages: list[Page], timeline, corpus: Corpus) -> list[Page]:
+    """When the sources are committed, the current PDF of a page is the PDF of its newest
+    version (the same text, the same commit): made once, and copied to the stable address
+    (usage-policy.pdf)."""
+    from ..history.versions import EXCEPTIONS_PAGE
+
+    by_path = {page.path: page for page in pages}
+    replaced: dict[str, Page] = {}
+    for page_id, versions in timeline.versions.items():
+        current = pdf_name(page_id)
+        if current not in by_path or not versions:
+            continue
+        if page_id != EXCEPTIONS_PAGE:
+            doc = corpus.documents_by_id.get(page_id)
+            if doc is None or versions[-1].effective != doc.effective:
+                continue
+        newest = versions[-1]
+        primary = by_path.get(f"versions/{page_id}/{newest.label}/{pdf_name(page_id, newest.label)}")
+        if primary is not None:
+            replaced[current] = Page(current, primary.fingerprint, primary.render, None, 0, same_as=primary.path)
+    return [replaced.get(page.path, page) for page in pages]
 
 
 def _alternates(trees: list[Tree], tree: Tree, path: str | None, site_root: str, base: str) -> list[dict]:

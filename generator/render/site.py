@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from ..errors import UsageError
-from .engine import Page
+from .engine import Page, warm_templates
 
 BUILDINFO = ".buildinfo"
 SPARE = ".spare"
@@ -103,6 +103,7 @@ def write_site(pages: Iterable[Page], out: Path, memory: dict[str, tuple[str, by
     fingerprints: dict[str, str] = {}
     made = {tmp} | {(tmp / path).parent for path in spare}
     to_render: list[tuple[Page, Path]] = []
+    aliases: list[tuple[Page, Path]] = []  # pages with the same bytes as another: copied after rendering
     try:
         for page in pages:
             target = tmp / page.path
@@ -123,7 +124,9 @@ def write_site(pages: Iterable[Page], out: Path, memory: dict[str, tuple[str, by
                 target.write_bytes(cached[1])
                 reused += 1
                 continue
-            if memory is None:
+            if page.same_as is not None:
+                aliases.append((page, target))
+            elif memory is None:
                 to_render.append((page, target))
             else:
                 data = page.render()
@@ -132,6 +135,11 @@ def write_site(pages: Iterable[Page], out: Path, memory: dict[str, tuple[str, by
             rendered += 1
             rendered_paths.append(page.path)
         render_pages(to_render, jobs)
+        for page, target in aliases:
+            if page.same_as is None or not _link_or_copy(tmp / page.same_as, target):
+                target.write_bytes(page.render())
+            if memory is not None:
+                memory[page.path] = (page.fingerprint, target.read_bytes())
         _remove_stale_pages(tmp, spare.keys() - fingerprints.keys())
         if finish is not None:
             finish(tmp, fingerprints, out)
@@ -168,6 +176,7 @@ def render_pages(jobs_list: list[tuple[Page, Path]], jobs: int | None = None) ->
         for page, target in jobs_list:
             target.write_bytes(page.render())
         return
+    warm_templates()  # compiled once here, not once in every worker
     shares = _share_out(jobs_list, workers)
     children: list[tuple[int, int]] = []
     try:
