@@ -50,7 +50,12 @@ def test_every_clause_of_the_current_document_is_in_its_pdf(site):
     for n, page in enumerate(pages, 1):
         assert f"Usage Policy · Version of 15 September 2025 · revision" in page
         assert f"Page {n} / {len(pages)}" in page
-    assert "Published at https://policies.example.com/usage-policy/" in text
+    # the current PDF is its newest version's (copied, when the sources are committed), with that address
+    newest = site / "versions/usage-policy/2025-09-15/usage-policy-2025-09-15.pdf"
+    if (site / "usage-policy.pdf").read_bytes() == newest.read_bytes():
+        assert "Published at https://policies.example.com/versions/usage-policy/2025-09-15/" in text
+    else:  # built from uncommitted sources: made from them
+        assert "Published at https://policies.example.com/usage-policy/" in text
 
 
 def test_the_exceptions_pdf_holds_the_published_exception(site):
@@ -85,7 +90,8 @@ def test_pdfs_are_tagged_linked_and_carry_no_clock_time(site):
     assert "/CreationDate" not in reader.metadata and "/ModDate" not in reader.metadata
     links = [a.get_object() for p in reader.pages for a in p.get("/Annots") or []]
     uris = {link["/A"].get("/URI") for link in links if "/A" in link}
-    assert "https://policies.example.com/usage-policy/" in uris  # the page it prints
+    assert uris & {"https://policies.example.com/usage-policy/",  # the page it prints
+                   "https://policies.example.com/versions/usage-policy/2025-09-15/"}
     # links within the document (contents, links between rules) jump to the clause in the PDF
     internal = [link for link in links if "/Dest" in link or ("/A" in link and link["/A"].get("/S") == "/GoTo")]
     assert len(internal) >= len(load_corpus(REPO).documents_by_id["usage-policy"].sections)
@@ -153,3 +159,14 @@ def test_a_large_site_gets_pdfs_only_when_it_asks(tmp_path, cli, monkeypatch):
     assert (out / "main.pdf").is_file()
     (root / "pyproject.toml").write_text("[tool.policy]\npdf = true\n")
     assert "no PDFs" not in cli(["build", "--root", str(root), "--out", str(out)]).output
+
+
+def test_the_current_pdf_is_its_newest_versions_when_committed(repo, cli, tmp_path):
+    out = tmp_path / "site"
+    assert cli(["build", "--root", str(repo.root), "--out", str(out), "--pdf"]).exit_code == 0
+    version = next((out / "versions" / "main").glob("*/main-*.pdf"))
+    assert (out / "main.pdf").read_bytes() == version.read_bytes()
+    repo.edit("policy/main.yaml", "Designing weapons.", "Designing or building weapons.")  # uncommitted
+    assert cli(["build", "--root", str(repo.root), "--out", str(out), "--pdf"]).exit_code == 0
+    assert (out / "main.pdf").read_bytes() != version.read_bytes()
+    assert "Designing or building weapons." in " ".join(pdf_text(out / "main.pdf")[1].split())
