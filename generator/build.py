@@ -37,9 +37,26 @@ def build(root: Path, out: Path, *, today: dt.date | None = None,
           memory: dict | None = None, sources: dict | None = None, sign_key: Path | None = None,
           key_id: str = "policy", rev: str | None = None, jobs: int | None = None,
           pdf: bool | None = None) -> BuildResult:
-    """Build the site (see _build), with cyclic garbage collection paused (gcpause.py)."""
-    return _build(root, out, today=today, memory=memory, sources=sources, sign_key=sign_key,
-                  key_id=key_id, rev=rev, jobs=jobs, pdf=pdf)
+    """Build the site (see _build), with cyclic garbage collection paused (gcpause.py). When PDFs
+    may be made, their converter processes start first (render/pdf.py), so that they are ready
+    when the pages are."""
+    from .render.pdf import converting
+
+    wanted = pdf if pdf is not None else _pdf_setting(root, rev)
+    workers = (jobs if jobs is not None else (os.cpu_count() or 1)) if wanted is not False and memory is None else None
+    with converting(workers):
+        return _build(root, out, today=today, memory=memory, sources=sources, sign_key=sign_key,
+                      key_id=key_id, rev=rev, jobs=jobs, pdf=pdf)
+
+
+def _pdf_setting(root: Path, rev: str | None) -> bool | None:
+    """[tool.policy] pdf of the working tree, read early (None: not set, or not readable yet)."""
+    if rev is not None:
+        return None
+    try:
+        return load_settings(root).pdf
+    except (ValidationFailed, OSError):
+        return None
 
 
 def _build(root: Path, out: Path, *, today: dt.date | None = None,

@@ -324,9 +324,9 @@ def test_pages_rendered_by_worker_processes_are_the_same_bytes(tmp_path, monkeyp
     forks = []
     real_fork = site._fork_worker
     monkeypatch.setattr(site, "_fork_worker", lambda share: forks.append(len(share)) or real_fork(share))
-    build(root, one, jobs=1)
+    build(root, one, jobs=1, pdf=False)
     assert forks == []
-    build(root, two, jobs=3)
+    build(root, two, jobs=3, pdf=False)
     assert len(forks) == 2 and min(forks) > 30  # two workers beside this process, a third each
     assert tree(one) == tree(two)
 
@@ -344,6 +344,6 @@ def test_pages_rendered_by_worker_processes_are_the_same_bytes(tmp_path, monkeyp
     monkeypatch.setattr(jinja2.Template, "render", fails_in_workers)
     monkeypatch.setattr(site, "PARALLEL_MIN_PAGES", 2)  # the few pages the edit changed, shared out too
     with pytest.raises(site.RenderFailed, match="boom"):
-        build(root, two, jobs=2)
+        build(root, two, jobs=2, pdf=False)
     assert tree(two) == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".two.tmp-")] == []

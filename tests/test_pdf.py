@@ -170,3 +170,12 @@ def test_the_current_pdf_is_its_newest_versions_when_committed(repo, cli, tmp_pa
     assert cli(["build", "--root", str(repo.root), "--out", str(out), "--pdf"]).exit_code == 0
     assert (out / "main.pdf").read_bytes() != version.read_bytes()
     assert "Designing or building weapons." in " ".join(pdf_text(out / "main.pdf")[1].split())
+
+
+def test_pdfs_made_by_the_converter_processes_are_those_made_in_process(tmp_path):
+    root = build_root(tmp_path / "root")
+    pooled, direct = tmp_path / "pooled", tmp_path / "direct"
+    build(root, pooled, pdf=True, jobs=2)  # the converter's processes
+    build(root, direct, pdf=True, memory={})  # (the preview's path) this process alone
+    for name in ("main.pdf", "exceptions.pdf"):
+        assert (pooled / name).read_bytes() == (direct / name).read_bytes()

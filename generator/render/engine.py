@@ -26,7 +26,7 @@ from . import markdown as md
 from .calendar import calendar_ics
 from .lazy import Lazy
 from .i18n import date_formatter, gettext_for, interface_digest
-from .pdf import PDF_COST, css_string, pdf_name, prepare as prepare_pdf, to_pdf, weasyprint_version
+from .pdf import PDF_COST, begin as begin_pdf, css_string, pdf_name, prepare as prepare_pdf, to_pdf, weasyprint_version
 from .views import (Links, document_view, long_date, matrix_view, published_exceptions, site_info)
 
 
@@ -39,6 +39,7 @@ class Page:
     gather: Callable[[], None] | None = None  # loads what render needs (history), before any page renders
     cost: int = 1  # how much rendering it takes, in HTML pages (a PDF costs more): shared out by cost
     same_as: str | None = None  # another page with the very same bytes: written once, then copied
+    start: Callable[[], Callable[[], bytes]] | None = None  # begins rendering elsewhere; returns the wait
 
 
 def _resolve(context: dict) -> dict:
@@ -211,7 +212,7 @@ def plan_pages(corpus: Corpus, settings: Settings, revision: SourceRevision,
         date = long_date(version_date) if version_date else ""
         folder = path.rsplit("/", 1)[0] + "/" if "/" in path else ""
 
-        def render() -> bytes:
+        def html() -> str:
             title = str(heading() if isinstance(heading, Lazy) else heading)
             version_line = (f"Version of {date}. " if date else "") + f"Revision {revision}."
             values = {"info": info, "links": links() if isinstance(links, Lazy) else links, "root": root,
@@ -222,11 +223,11 @@ def plan_pages(corpus: Corpus, settings: Settings, revision: SourceRevision,
                       "web_address": (base + web_path) if base else ""}
             values.update(_resolve(context))
             values.update(interface_context(None, (), True))
-            html = html_environment().get_template(template).render(**values)
-            return to_pdf(html, (base + folder) if base else None)
+            return html_environment().get_template(template).render(**values)
 
-        return Page(path, _digest(fingerprint, "pdf", weasyprint_version(), date, revision), render, prepare_pdf,
-                    PDF_COST)
+        address = (base + folder) if base else None
+        return Page(path, _digest(fingerprint, "pdf", weasyprint_version(), date, revision),
+                    lambda: to_pdf(html(), address), prepare_pdf, PDF_COST, start=lambda: begin_pdf(html, address))
 
     def _source_name(tree: Tree) -> str:
         if tree.code is None:

@@ -10,6 +10,7 @@ none is given, so the same revision gives the same bytes (tested)."""
 from __future__ import annotations
 
 import functools
+import os
 import re
 from typing import Callable
 
@@ -80,3 +81,64 @@ def pdf_name(page: str, label: str | None = None) -> str:
 
 
 PdfFactory = Callable[..., object]
+
+
+class Converter:
+    """Processes that turn HTML into PDFs while the build goes on: started when the build starts
+    (each imports WeasyPrint and lays out a first page while the sources are being checked), then
+    fed the HTML of each PDF as pages are rendered. The build's own process renders the HTML
+    pages meanwhile, so both cores work from the start (see docs/benchmarks.md)."""
+
+    def __init__(self, workers: int):
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.workers = max(1, workers)
+        self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"))
+        self._warm = [self._pool.submit(_warm_up) for _ in range(self.workers)]
+
+    def submit(self, html: str, base_url: str | None):
+        return self._pool.submit(to_pdf, html, base_url)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+_converter: Converter | None = None
+
+
+def _warm_up() -> bool:
+    try:
+        to_pdf("<!doctype html><html lang=\"en\"><title>.</title><p>.</p></html>", None)
+    except Exception:  # noqa: BLE001 - reported when a real PDF is asked for
+        return False
+    return True
+
+
+class converting:
+    """``with converting(workers):`` PDFs asked for inside are made by a Converter."""
+
+    def __init__(self, workers: int | None):
+        self.workers = workers
+
+    def __enter__(self):
+        global _converter
+        if self.workers and hasattr(os, "fork"):
+            _converter = Converter(self.workers)
+        return _converter
+
+    def __exit__(self, *exc):
+        global _converter
+        if _converter is not None:
+            _converter.close()
+            _converter = None
+
+
+def begin(html: Callable[[], str], base_url: str | None) -> Callable[[], bytes]:
+    """Start making a PDF (in the Converter when there is one); returns what waits for it."""
+    text = html()
+    if _converter is None:
+        data = to_pdf(text, base_url)
+        return lambda: data
+    future = _converter.submit(text, base_url)
+    return future.result

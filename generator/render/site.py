@@ -169,6 +169,14 @@ def render_pages(jobs_list: list[tuple[Page, Path]], jobs: int | None = None) ->
     to them) render the others and write straight into the temporary folder. A worker that fails
     reports the page and the error through a pipe; the build then fails as a whole, and the
     caller removes the temporary folder. Where fork is missing, or with jobs=1, one process."""
+    started = [(page.start(), target) for page, target in jobs_list if page.start is not None]
+    if started:  # PDFs: being made by the converter's processes; the HTML pages are made here meanwhile
+        for page, target in jobs_list:
+            if page.start is None:
+                target.write_bytes(page.render())
+        for wait, target in started:
+            target.write_bytes(wait())
+        return
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
     total = sum(page.cost for page, _ in jobs_list)  # a PDF counts as many pages
     workers = max(1, min(workers, 16, len(jobs_list), total // (PARALLEL_MIN_PAGES // 2) or 1))
