@@ -43,10 +43,21 @@ def build(root: Path, out: Path, *, today: dt.date | None = None,
     from .render.pdf import converting
 
     wanted = pdf if pdf is not None else _pdf_setting(root, rev)
-    workers = (jobs if jobs is not None else (os.cpu_count() or 1)) if wanted is not False and memory is None else None
+    workers = _converters(root, jobs) if wanted is not False and memory is None else None
     with converting(workers):
         return _build(root, out, today=today, memory=memory, sources=sources, sign_key=sign_key,
                       key_id=key_id, rev=rev, jobs=jobs, pdf=pdf)
+
+
+def _converters(root: Path, jobs: int | None) -> int:
+    """How many processes make PDFs: one per CPU, or one for a small policy (each process spends
+    a third of a second importing WeasyPrint, more than a few PDFs take to share)."""
+    cpus = jobs if jobs is not None else (os.cpu_count() or 1)
+    try:
+        documents = sum(1 for _ in (Path(root) / "policy").glob("*.yaml"))
+    except OSError:
+        documents = 0
+    return cpus if documents > 8 else 1
 
 
 def _pdf_setting(root: Path, rev: str | None) -> bool | None:

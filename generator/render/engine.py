@@ -26,7 +26,7 @@ from . import markdown as md
 from .calendar import calendar_ics
 from .lazy import Lazy
 from .i18n import date_formatter, gettext_for, interface_digest
-from .pdf import PDF_COST, begin as begin_pdf, css_string, pdf_name, prepare as prepare_pdf, to_pdf, weasyprint_version
+from .pdf import PDF_COST, begin as begin_pdf, css_string, pdf_name, prepare_here as prepare_pdf, to_pdf, weasyprint_version
 from .views import (Links, document_view, long_date, matrix_view, published_exceptions, site_info)
 
 

@@ -46,14 +46,23 @@ def prepare() -> None:
 
 
 def available() -> str | None:
-    """None when PDFs can be made here, else why not (and how to fix it)."""
+    """None when PDFs can be made here, else why not (and how to fix it). With a Converter, its
+    processes answer (they import WeasyPrint, this process need not)."""
     from ..bundle.errors import PackagingError
 
+    if _converter is not None:
+        return _converter.available()
     try:
         prepare()
     except PackagingError as exc:
         return str(exc)
     return None
+
+
+def prepare_here() -> None:
+    """Before pages render: import WeasyPrint here, unless a Converter's processes make the PDFs."""
+    if _converter is None:
+        prepare()
 
 
 def to_pdf(html: str, base_url: str | None) -> bytes:
@@ -97,6 +106,10 @@ class Converter:
         self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"))
         self._warm = [self._pool.submit(_warm_up) for _ in range(self.workers)]
 
+    def available(self) -> str | None:
+        problems = [f.result() for f in self._warm]
+        return next((p for p in problems if p), None)
+
     def submit(self, html: str, base_url: str | None):
         return self._pool.submit(to_pdf, html, base_url)
 
@@ -107,12 +120,16 @@ class Converter:
 _converter: Converter | None = None
 
 
-def _warm_up() -> bool:
+def _warm_up() -> str | None:
+    """In a Converter's process: import WeasyPrint and lay out a first page (font set-up); None,
+    or why PDFs cannot be made here."""
+    from ..bundle.errors import PackagingError
+
     try:
         to_pdf("<!doctype html><html lang=\"en\"><title>.</title><p>.</p></html>", None)
-    except Exception:  # noqa: BLE001 - reported when a real PDF is asked for
-        return False
-    return True
+    except PackagingError as exc:
+        return str(exc)
+    return None
 
 
 class converting:
