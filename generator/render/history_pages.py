@@ -4,6 +4,7 @@ an Atom feed with one entry per version."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from typing import Callable
@@ -170,7 +171,7 @@ def _version_pdf(pdf: Callable, v: Version, path: str, key: str, corpus: Callabl
         gather()
         if prepare is not None:
             prepare()
-    return type(page)(page.path, page.fingerprint, page.render, both, page.cost)
+    return dataclasses.replace(page, gather=both)
 
 
 _CLASS_TEXT = {"looser": "Looser", "stricter": "Stricter", "mixed": "Looser and stricter",
