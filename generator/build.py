@@ -50,14 +50,14 @@ def build(root: Path, out: Path, *, today: dt.date | None = None,
 
 
 def _converters(root: Path, jobs: int | None) -> int:
-    """How many processes make PDFs: one per CPU, or one for a small policy (each process spends
-    a third of a second importing WeasyPrint, more than a few PDFs take to share)."""
+    """How many processes make PDFs: one per CPU, at most two for a small policy (each process
+    spends a third of a second importing WeasyPrint, more than a few PDFs take to share)."""
     cpus = jobs if jobs is not None else (os.cpu_count() or 1)
     try:
         documents = sum(1 for _ in (Path(root) / "policy").glob("*.yaml"))
     except OSError:
         documents = 0
-    return cpus if documents > 8 else 1
+    return cpus if documents > 8 else min(cpus, 2)
 
 
 def _pdf_setting(root: Path, rev: str | None) -> bool | None:
