@@ -40,34 +40,11 @@ def build(root: Path, out: Path, *, today: dt.date | None = None,
     """Build the site (see _build), with cyclic garbage collection paused (gcpause.py). When PDFs
     may be made, their converter processes start first (render/pdf.py), so that they are ready
     when the pages are."""
-    from .render.pdf import converting
+    from .render.pdf import converting, converters_for
 
-    wanted = pdf if pdf is not None else _pdf_setting(root, rev)
-    workers = _converters(root, jobs) if wanted is not False and memory is None else None
-    with converting(workers):
+    with converting(converters_for(root, rev, pdf, jobs) if memory is None else None):
         return _build(root, out, today=today, memory=memory, sources=sources, sign_key=sign_key,
                       key_id=key_id, rev=rev, jobs=jobs, pdf=pdf)
-
-
-def _converters(root: Path, jobs: int | None) -> int:
-    """How many processes make PDFs: one per CPU, at most two for a small policy (each process
-    spends a third of a second importing WeasyPrint, more than a few PDFs take to share)."""
-    cpus = jobs if jobs is not None else (os.cpu_count() or 1)
-    try:
-        documents = sum(1 for _ in (Path(root) / "policy").glob("*.yaml"))
-    except OSError:
-        documents = 0
-    return cpus if documents > 8 else min(cpus, 2)
-
-
-def _pdf_setting(root: Path, rev: str | None) -> bool | None:
-    """[tool.policy] pdf of the working tree, read early (None: not set, or not readable yet)."""
-    if rev is not None:
-        return None
-    try:
-        return load_settings(root).pdf
-    except (ValidationFailed, OSError):
-        return None
 
 
 def _build(root: Path, out: Path, *, today: dt.date | None = None,

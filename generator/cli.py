@@ -130,6 +130,15 @@ def check(root: Path, strict: bool, fmt: str, today: dt.date | None, against: st
 def build(root: Path, out: Path | None, strict: bool, today: dt.date | None, sign_key: Path | None,
           key_id: str, rev: str | None, jobs: int | None, pdf: bool | None) -> None:
     """Validate the sources, then write the site (pages as HTML and Markdown) and the rule bundle."""
+    from .render.pdf import converters_for, converting
+
+    # the PDF converter's processes start first, so that they are ready when the pages are
+    with converting(converters_for(root, rev, pdf, jobs)):
+        _build_command(root, out, strict, today, sign_key, key_id, rev, jobs, pdf)
+
+
+def _build_command(root: Path, out: Path | None, strict: bool, today: dt.date | None, sign_key: Path | None,
+                   key_id: str, rev: str | None, jobs: int | None, pdf: bool | None) -> None:
     from .build import build as run_build
     from .validate import CheckResult, check_root
 

@@ -149,22 +149,48 @@ def _warm_up() -> str | None:
 
 
 class converting:
-    """``with converting(workers):`` PDFs asked for inside are made by a Converter."""
+    """``with converting(workers):`` PDFs asked for inside are made by a Converter (one already
+    running, started earlier by the caller, is kept)."""
 
     def __init__(self, workers: int | None):
         self.workers = workers
+        self.mine = False
 
     def __enter__(self):
         global _converter
-        if self.workers and hasattr(os, "fork"):
-            _converter = Converter(self.workers)
+        if self.workers and _converter is None and hasattr(os, "fork"):
+            _converter, self.mine = Converter(self.workers), True
         return _converter
 
     def __exit__(self, *exc):
         global _converter
-        if _converter is not None:
+        if self.mine and _converter is not None:
             _converter.close()
             _converter = None
+
+
+def converters_for(root, rev: str | None, pdf: bool | None, jobs: int | None) -> int | None:
+    """How many converter processes a build of ``root`` should start (None: none, PDFs are off):
+    one per CPU, at most two for a small policy (each process spends a third of a second
+    importing WeasyPrint, more than a few PDFs take to share). Cheap: read before anything else."""
+    from pathlib import Path
+
+    from ..config import load_settings
+    from ..errors import ValidationFailed
+
+    if pdf is None and rev is None:
+        try:
+            pdf = load_settings(Path(root)).pdf
+        except (ValidationFailed, OSError):
+            pdf = None
+    if pdf is False:
+        return None
+    cpus = jobs if jobs is not None else (os.cpu_count() or 1)
+    try:
+        documents = sum(1 for _ in (Path(root) / "policy").glob("*.yaml"))
+    except OSError:
+        documents = 0
+    return cpus if documents > 8 else min(cpus, 2)
 
 
 def begin(html: Callable[[], str], base_url: str | None) -> Callable[[], bytes]:
