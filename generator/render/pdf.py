@@ -171,8 +171,9 @@ class converting:
 
 def converters_for(root, rev: str | None, pdf: bool | None, jobs: int | None) -> int | None:
     """How many converter processes a build of ``root`` should start (None: none, PDFs are off):
-    one per CPU, at most two for a small policy (each process spends a third of a second
-    importing WeasyPrint, more than a few PDFs take to share). Cheap: read before anything else."""
+    one per CPU, or one for a small policy (each process spends a third of a second importing
+    WeasyPrint and setting up fonts, more than a few PDFs take to share; measured with
+    benchmarks/bench_readers.py). Cheap: read before anything else."""
     from pathlib import Path
 
     from ..config import load_settings
@@ -190,7 +191,7 @@ def converters_for(root, rev: str | None, pdf: bool | None, jobs: int | None) ->
         documents = sum(1 for _ in (Path(root) / "policy").glob("*.yaml"))
     except OSError:
         documents = 0
-    return cpus if documents > 8 else min(cpus, 2)
+    return cpus if documents > 8 else 1
 
 
 def begin(html: Callable[[], str], base_url: str | None) -> Callable[[], bytes]:
