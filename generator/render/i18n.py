@@ -113,11 +113,16 @@ def date_formatter(code: str | None, english: Callable[[dt.date | None], str]) -
 
 
 def interface_digest(code: str | None, site: Mapping[str, str] | None = None) -> str:
-    """Changes when any interface string shown in ``code`` changes (a page fingerprint part)."""
+    """Changes when any interface text shown in ``code`` may change (a page fingerprint part):
+    the site's own translations and the shipped catalogs it falls back to (the templates, which
+    hold the English text, are in every fingerprint already)."""
     if code is None:
         return ""
-    gettext = gettext_for(code, site)
     h = hashlib.sha256(code.encode())
-    for text in interface_strings():
-        h.update(gettext(text).encode() + b"\0")
+    for key, value in sorted((site or {}).items()):
+        h.update(key.encode() + b"\0" + value.encode() + b"\0")
+    folder = resource(__package__, "locales")
+    for name in dict.fromkeys((code, code.split("-")[0])):
+        if (folder / f"{name}.po").is_file():
+            h.update(read_resource(__package__, "locales", f"{name}.po"))
     return h.hexdigest()
