@@ -204,6 +204,22 @@ main()
 """
 
 
+def _processes_with(argument: str, patience: float = 5.0) -> list[str]:
+    """Processes whose command line holds ``argument`` (after letting dying ones go)."""
+    deadline = time.monotonic() + patience
+    while True:
+        found = []
+        for entry in Path("/proc").iterdir():
+            try:
+                if entry.name.isdigit() and argument.encode() in (entry / "cmdline").read_bytes():
+                    found.append(entry.name)
+            except OSError:
+                continue
+        if not found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
+
+
 def test_a_killed_build_leaves_the_previous_site_untouched(tmp_path):
     root = tmp_path / "corpus"
     generate(root, documents=5, rules=200, exceptions=20)
@@ -228,6 +244,7 @@ def test_a_killed_build_leaves_the_previous_site_untouched(tmp_path):
     assert not (temporaries[0] / ".buildinfo").exists()
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+    assert _processes_with(str(marker)) == []  # its helper processes (the PDF converter) died with it
     assert tree(out) == before  # every byte of the old site is still there (pages linked to it too)
     build(root, out)  # the next build succeeds and removes the leftover
     assert "Renamed document" in (out / "index.html").read_text()

@@ -14,6 +14,8 @@ import os
 import re
 from typing import Callable
 
+from ..procs import die_with_parent
+
 #: A PDF costs about as much to render as this many HTML pages (render_pages shares work by cost).
 PDF_COST = 40
 
@@ -119,7 +121,8 @@ class Converter:
         from concurrent.futures import ProcessPoolExecutor
 
         self.workers = max(1, workers)
-        self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"))
+        self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"),
+                                         initializer=die_with_parent)
         self._warm = [self._pool.submit(_warm_up) for _ in range(self.workers)]
 
     def available(self) -> str | None:

@@ -18,13 +18,13 @@ import errno
 import json
 import os
 import shutil
-import signal
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
 from ..errors import UsageError
+from ..procs import die_with_parent
 from .engine import Page, warm_templates
 
 BUILDINFO = ".buildinfo"
@@ -215,7 +215,7 @@ def _fork_worker(share: list[tuple[Page, Path]]) -> tuple[int, int]:
     pid = os.fork()
     if pid == 0:  # the worker: render, report, and leave without running the parent's exit code
         os.close(read_end)
-        _die_with_parent()
+        die_with_parent()
         code = 0
         try:
             for page, target in share:
@@ -229,16 +229,6 @@ def _fork_worker(share: list[tuple[Page, Path]]) -> tuple[int, int]:
             os._exit(code)
     os.close(write_end)
     return pid, read_end
-
-
-def _die_with_parent() -> None:
-    """Linux: a worker is killed when the build that forked it dies (PR_SET_PDEATHSIG), so a
-    killed build leaves no worker writing into a folder the next build removes."""
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
 
 
 def _wait_for(children: list[tuple[int, int]]) -> list[str]:
