@@ -41,8 +41,9 @@ def build(root: Path, out: Path, *, today: dt.date | None = None,
     may be made, their converter processes start first (render/pdf.py), so that they are ready
     when the pages are."""
     from .render.pdf import converting, converters_for
+    from .render.pdfcache import caching
 
-    with converting(converters_for(root, rev, pdf, jobs) if memory is None else None):
+    with converting(converters_for(root, rev, pdf, jobs) if memory is None else None), caching(root):
         return _build(root, out, today=today, memory=memory, sources=sources, sign_key=sign_key,
                       key_id=key_id, rev=rev, jobs=jobs, pdf=pdf)
 

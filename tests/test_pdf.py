@@ -181,3 +181,30 @@ def test_pdfs_made_by_the_converter_processes_are_those_made_in_process(tmp_path
     build(root, direct, pdf=True, memory={})  # (the preview's path) this process alone
     for name in ("main.pdf", "exceptions.pdf"):
         assert (pooled / name).read_bytes() == (direct / name).read_bytes()
+
+
+def test_pdfs_are_kept_between_builds_by_what_they_show(tmp_path, monkeypatch):
+    """A build into an empty folder takes the PDFs it made before from the cache (the same
+    bytes), lays out again what changed, and drops a cached file that is not a whole PDF."""
+    from generator.cachedir import ENV_CACHE_DIR
+    from generator.render import pdfcache
+
+    monkeypatch.setenv(ENV_CACHE_DIR, str(tmp_path / "cache"))
+    root = build_root(tmp_path / "root")
+    build(root, tmp_path / "one", pdf=True)
+    made = []
+    real = pdfcache.PdfCache.put
+    monkeypatch.setattr(pdfcache.PdfCache, "put", lambda self, key, data: made.append(key) or real(self, key, data))
+    build(root, tmp_path / "two", pdf=True)
+    assert made == []  # both PDFs came from the cache
+    assert (tmp_path / "one" / "main.pdf").read_bytes() == (tmp_path / "two" / "main.pdf").read_bytes()
+    kept = sorted((tmp_path / "cache").rglob("*.pdf"))
+    assert len(kept) == 2
+    for entry in kept:
+        entry.write_bytes(b"%PDF-1.7 torn")
+    main = root / "policy" / "main.yaml"
+    main.write_text(main.read_text().replace("Designing weapons.", "Designing or building weapons."))
+    build(root, tmp_path / "three", pdf=True)
+    assert len(made) == 2  # the changed document, and the torn exceptions PDF, made again
+    assert "Designing or building weapons." in pdf_text(tmp_path / "three" / "main.pdf")[1]
+    assert pdf_text(tmp_path / "three" / "exceptions.pdf")[0].pages

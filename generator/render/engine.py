@@ -24,6 +24,7 @@ from ..model import Corpus, Document
 from ..resources import read_resource, resource
 from . import markdown as md
 from .calendar import calendar_ics
+from . import pdfcache
 from .lazy import Lazy
 from .i18n import date_formatter, gettext_for, interface_digest
 from .pdf import PDF_COST, begin as begin_pdf, css_string, pdf_name, prepare_here as prepare_pdf, to_pdf, weasyprint_version
@@ -226,8 +227,23 @@ def plan_pages(corpus: Corpus, settings: Settings, revision: SourceRevision,
             return html_environment().get_template(template).render(**values)
 
         address = (base + folder) if base else None
-        return Page(path, _digest(fingerprint, "pdf", weasyprint_version(), date, revision),
-                    lambda: to_pdf(html(), address), prepare_pdf, PDF_COST, start=lambda: begin_pdf(html, address))
+        key = _digest(fingerprint, "pdf", weasyprint_version(), date, revision)
+
+        def start() -> Callable[[], bytes]:
+            kept = pdfcache.active()
+            data = kept.get(key) if kept is not None else None
+            if data is not None:
+                return lambda: data
+            wait = begin_pdf(html, address)
+
+            def done() -> bytes:
+                made = wait()
+                if kept is not None:
+                    kept.put(key, made)
+                return made
+            return done
+
+        return Page(path, key, lambda: start()(), prepare_pdf, PDF_COST, start=start)
 
     def _source_name(tree: Tree) -> str:
         if tree.code is None:

@@ -121,6 +121,7 @@ class Converter:
         from concurrent.futures import ProcessPoolExecutor
 
         self.workers = max(1, workers)
+        self.used = False
         self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"),
                                          initializer=die_with_parent)
         self._warm = [self._pool.submit(_warm_up) for _ in range(self.workers)]
@@ -130,9 +131,15 @@ class Converter:
         return next((p for p in problems if p), None)
 
     def submit(self, html: str, base_url: str | None):
+        self.used = True
         return self._pool.submit(to_pdf, html, base_url)
 
     def close(self) -> None:
+        """Wait for the PDFs asked for; when none was (all were cached or reused), stop the
+        processes at once instead of waiting for them to finish importing WeasyPrint."""
+        if not self.used:
+            for process in list(getattr(self._pool, "_processes", {}).values()):
+                process.kill()
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
