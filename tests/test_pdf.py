@@ -208,3 +208,17 @@ def test_pdfs_are_kept_between_builds_by_what_they_show(tmp_path, monkeypatch):
     assert len(made) == 2  # the changed document, and the torn exceptions PDF, made again
     assert "Designing or building weapons." in pdf_text(tmp_path / "three" / "main.pdf")[1]
     assert pdf_text(tmp_path / "three" / "exceptions.pdf")[0].pages
+
+
+def test_a_pdf_that_fails_fails_the_build_and_leaves_nothing_behind(tmp_path, cli, monkeypatch):
+    from generator.render import pdf
+
+    def broken(html, base_url):
+        raise ValueError("layout exploded")
+    monkeypatch.setattr(pdf, "to_pdf", broken)  # the converter's processes are forked with it
+    root = build_root(tmp_path / "root")
+    out = tmp_path / "site"
+    result = cli(["build", "--root", str(root), "--out", str(out), "--pdf"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "a PDF could not be made: ValueError: layout exploded" in result.output
+    assert not out.exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".site")]

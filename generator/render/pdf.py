@@ -110,40 +110,7 @@ def pdf_name(page: str, label: str | None = None) -> str:
 PdfFactory = Callable[..., object]
 
 
-class Converter:
-    """Processes that turn HTML into PDFs while the build goes on: started when the build starts
-    (each imports WeasyPrint and lays out a first page while the sources are being checked), then
-    fed the HTML of each PDF as pages are rendered. The build's own process renders the HTML
-    pages meanwhile, so both cores work from the start (see docs/benchmarks.md)."""
-
-    def __init__(self, workers: int):
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        self.workers = max(1, workers)
-        self.used = False
-        self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"),
-                                         initializer=die_with_parent)
-        self._warm = [self._pool.submit(_warm_up) for _ in range(self.workers)]
-
-    def available(self) -> str | None:
-        problems = [f.result() for f in self._warm]
-        return next((p for p in problems if p), None)
-
-    def submit(self, html: str, base_url: str | None):
-        self.used = True
-        return self._pool.submit(to_pdf, html, base_url)
-
-    def close(self) -> None:
-        """Wait for the PDFs asked for; when none was (all were cached or reused), stop the
-        processes at once instead of waiting for them to finish importing WeasyPrint."""
-        if not self.used:
-            for process in list(getattr(self._pool, "_processes", {}).values()):
-                process.kill()
-        self._pool.shutdown(wait=True, cancel_futures=True)
-
-
-_converter: Converter | None = None
+_converter = None  # a converter.Converter while a build runs (see converting)
 
 
 def _warm_up() -> str | None:
@@ -169,7 +136,9 @@ class converting:
     def __enter__(self):
         global _converter
         if self.workers and _converter is None and hasattr(os, "fork"):
-            _converter, self.mine = Converter(self.workers), True
+            from .converter import Converter
+
+            _converter, self.mine = Converter(self.workers, _warm_up, to_pdf), True
         return _converter
 
     def __exit__(self, *exc):
@@ -180,10 +149,9 @@ class converting:
 
 
 def converters_for(root, rev: str | None, pdf: bool | None, jobs: int | None) -> int | None:
-    """How many converter processes a build of ``root`` should start (None: none, PDFs are off):
-    one per CPU, or one for a small policy (each process spends a third of a second importing
-    WeasyPrint and setting up fonts, more than a few PDFs take to share; measured with
-    benchmarks/bench_readers.py). Cheap: read before anything else."""
+    """How many processes should make the PDFs of a build of ``root`` (None: none, PDFs are off):
+    one per CPU (converter.py: one imports WeasyPrint, the others are forked from it when there
+    is work for them). Cheap: read before anything else."""
     from pathlib import Path
 
     from ..config import load_settings
@@ -196,12 +164,13 @@ def converters_for(root, rev: str | None, pdf: bool | None, jobs: int | None) ->
             pdf = None
     if pdf is False:
         return None
-    cpus = jobs if jobs is not None else (os.cpu_count() or 1)
-    try:
-        documents = sum(1 for _ in (Path(root) / "policy").glob("*.yaml"))
-    except OSError:
-        documents = 0
-    return cpus if documents > 8 else 1
+    return jobs if jobs is not None else (os.cpu_count() or 1)
+
+
+def flush() -> None:
+    """Every PDF of this batch has been begun: the converter may share them out."""
+    if _converter is not None:
+        _converter.flush()
 
 
 def begin(html: Callable[[], str], base_url: str | None) -> Callable[[], bytes]:

@@ -25,6 +25,7 @@ from typing import Callable, Iterable
 
 from ..errors import UsageError
 from ..procs import die_with_parent
+from . import pdf
 from .engine import Page, warm_templates
 
 BUILDINFO = ".buildinfo"
@@ -170,6 +171,7 @@ def render_pages(jobs_list: list[tuple[Page, Path]], jobs: int | None = None) ->
     reports the page and the error through a pipe; the build then fails as a whole, and the
     caller removes the temporary folder. Where fork is missing, or with jobs=1, one process."""
     started = [(page.start(), target) for page, target in jobs_list if page.start is not None]
+    pdf.flush()  # every PDF begun: the converter shares them out while the pages are made here
     if started:  # PDFs: being made by the converter's processes; the HTML pages are made here meanwhile
         for page, target in jobs_list:
             if page.start is None:
