@@ -2,8 +2,9 @@
 
 One process is forked when the build starts; it imports WeasyPrint and lays out a first page
 (a third of a second) while the build checks the sources. When the build has handed it every
-PDF to make (``flush``), it forks helpers from itself, already warmed up, so that the PDFs are
-shared between the CPUs without importing WeasyPrint again in each. Results come back through
+PDF to make (``flush``), it forks helpers from itself, already warmed up, one per CPU, so that
+the PDFs are shared between the CPUs without importing WeasyPrint again in each, and forwards
+each result as soon as a helper has made it. Results come back through
 one pipe, read by a thread of the build, so neither side waits on the other's reading. Every
 process dies with the build that started it (PR_SET_PDEATHSIG)."""
 
@@ -13,7 +14,7 @@ import os
 import signal
 import threading
 from multiprocessing import Pipe
-from multiprocessing.connection import Connection
+from multiprocessing.connection import Connection, wait
 from typing import Callable
 
 from ..errors import PolicyError
@@ -69,8 +70,8 @@ def _serve(conn: Connection, workers: int, warm_up: Callable[[], object],
         if not jobs:
             continue
         shares = [s for s in _shares(jobs, max(1, min(workers, len(jobs)))) if s]
-        helpers = []
-        for share in shares[1:]:
+        helpers: dict[Connection, int] = {}
+        for share in shares:
             read, write = Pipe(duplex=False)
             pid = os.fork()
             if pid == 0:  # a helper: already warmed up, as this process is
@@ -85,17 +86,15 @@ def _serve(conn: Connection, workers: int, warm_up: Callable[[], object],
                 finally:
                     os._exit(code)
             write.close()
-            helpers.append((pid, read))
-        for job in shares[0]:
-            conn.send(_convert(job, to_pdf))
-        for pid, read in helpers:
-            while True:
+            helpers[read] = pid
+        # forward each result as soon as it is made (a helper never waits on another's turn)
+        while helpers:
+            for read in wait(list(helpers)):
                 try:
                     conn.send(read.recv())
                 except EOFError:
-                    break
-            read.close()
-            os.waitpid(pid, 0)
+                    read.close()
+                    os.waitpid(helpers.pop(read), 0)
 
 
 class Converter:
