@@ -15,7 +15,7 @@ import signal
 import threading
 from multiprocessing import Pipe
 from multiprocessing.connection import Connection, wait
-from typing import Callable
+from typing import Callable, cast
 
 from ..errors import PolicyError
 from ..procs import die_with_parent
@@ -89,7 +89,8 @@ def _serve(conn: Connection, workers: int, warm_up: Callable[[], object],
             helpers[read] = pid
         # forward each result as soon as it is made (a helper never waits on another's turn)
         while helpers:
-            for read in wait(list(helpers)):
+            for ready in wait(list(helpers)):
+                read = cast(Connection, ready)
                 try:
                     conn.send(read.recv())
                 except EOFError:
