@@ -135,15 +135,17 @@ def write_site(pages: Iterable[Page], out: Path, memory: dict[str, tuple[str, by
                 memory[page.path] = (page.fingerprint, data)
             rendered += 1
             rendered_paths.append(page.path)
-        render_pages(to_render, jobs)
-        for page, target in aliases:
+        pending = begin_pages(to_render, jobs)
+        _remove_stale_pages(tmp, spare.keys() - fingerprints.keys())
+        if finish is not None:
+            finish(tmp, fingerprints, out)  # (while the converter still makes PDFs)
+        for wait, target in pending:
+            target.write_bytes(wait())
+        for page, target in aliases:  # after the pages they copy
             if page.same_as is None or not _link_or_copy(tmp / page.same_as, target):
                 target.write_bytes(page.render())
             if memory is not None:
                 memory[page.path] = (page.fingerprint, target.read_bytes())
-        _remove_stale_pages(tmp, spare.keys() - fingerprints.keys())
-        if finish is not None:
-            finish(tmp, fingerprints, out)
         (tmp / BUILDINFO).write_text(json.dumps({"format": _FORMAT, "pages": fingerprints}, sort_keys=True,
                                                 indent=0) + "\n", encoding="utf-8")
         os.chmod(tmp, 0o755)
@@ -170,15 +172,25 @@ def render_pages(jobs_list: list[tuple[Page, Path]], jobs: int | None = None) ->
     to them) render the others and write straight into the temporary folder. A worker that fails
     reports the page and the error through a pipe; the build then fails as a whole, and the
     caller removes the temporary folder. Where fork is missing, or with jobs=1, one process."""
+    for wait, target in begin_pages(jobs_list, jobs):
+        target.write_bytes(wait())
+
+
+def begin_pages(jobs_list: list[tuple[Page, Path]], jobs: int | None = None) -> list[tuple[Callable[[], bytes], Path]]:
+    """render_pages, but the pages made elsewhere (PDFs, by the converter) are only begun: their
+    waits come back, so that the caller can do other work (the search index) meanwhile."""
     started = [(page.start(), target) for page, target in jobs_list if page.start is not None]
     pdf.flush()  # every PDF begun: the converter shares them out while the pages are made here
     if started:  # PDFs: being made by the converter's processes; the HTML pages are made here meanwhile
         for page, target in jobs_list:
             if page.start is None:
                 target.write_bytes(page.render())
-        for wait, target in started:
-            target.write_bytes(wait())
-        return
+        return started
+    _render_here_or_forked(jobs_list, jobs)
+    return []
+
+
+def _render_here_or_forked(jobs_list: list[tuple[Page, Path]], jobs: int | None) -> None:
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
     total = sum(page.cost for page, _ in jobs_list)  # a PDF counts as many pages
     workers = max(1, min(workers, 16, len(jobs_list), total // (PARALLEL_MIN_PAGES // 2) or 1))
