@@ -44,7 +44,8 @@ check_full() {
   grep -q 'lang="de"' "$run/site/de/usage-policy/index.html" && grep -q 'dir="rtl"' "$run/site/ar/index.html"
   test -f "$run/site/pagefind/pagefind.js" && test -f "$run/site/assets/search.js"
   head -c 5 "$run/site/usage-policy.pdf" | grep -q '%PDF-' && head -c 5 "$run/site/exceptions.pdf" | grep -q '%PDF-'
-  "$venv/bin/policy" translations --root "$WORK/policy-repo" | grep -q "69 of 69 clauses translated"
+  # the second commit rewords a purpose: the German exception is stale there, and says so
+  "$venv/bin/policy" translations --root "$WORK/policy-repo" | grep -q "German (Deutsch, ltr): 68 of 69 clauses translated, 1 stale"
   echo '{"use": "weapons.design", "at": "2025-01-01"}' | "$venv/bin/policy" decide --bundle "$run/site/bundle" \
     | grep -q '"no-exception"'
   "$venv/bin/python" - "$run/site/bundle" "$run/decisions.jsonl" <<'PY'
