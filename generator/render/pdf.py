@@ -164,6 +164,13 @@ def converters_for(root, rev: str | None, pdf: bool | None, jobs: int | None) ->
             pdf = None
     if pdf is False:
         return None
+    if pdf is None:  # made by default only up to PDF_AUTO_DOCUMENTS documents (build.pdf_by_default)
+        try:
+            documents = sum(1 for _ in (Path(root) / "policy").glob("*.yaml"))
+        except OSError:
+            documents = 0
+        if documents - 1 > PDF_AUTO_DOCUMENTS:  # (models.yaml is not a document)
+            return None
     return jobs if jobs is not None else (os.cpu_count() or 1)
 
 
