@@ -24,7 +24,7 @@ from ..model import Corpus, Document
 from ..resources import read_resource, resource
 from . import markdown as md
 from .calendar import calendar_ics
-from . import pdfcache
+from . import marks, pdfcache
 from .lazy import Lazy
 from .i18n import date_formatter, gettext_for, interface_digest
 from .pdf import PDF_COST, begin as begin_pdf, css_string, pdf_name, prepare_here as prepare_pdf, to_pdf, weasyprint_version
@@ -101,6 +101,8 @@ def _environment(autoescape: bool) -> jinja2.Environment:
     env.filters["md_links"] = md_links
     env.filters["css_string"] = lambda text: markupsafe.Markup(css_string(text))
     env.globals["generator_version"] = __version__
+    env.globals.update(src_attrs=marks.src_attrs, src_text=marks.src_text,
+                       translation_note=marks.translation_note, md_note=marks.md_note)
     return env
 
 

@@ -29,11 +29,15 @@ PYTHON_STRINGS = (
     N_("Retired on %(date)s"), N_("In force until %(date)s"), N_("Takes effect on %(date)s"),
     N_("Scheduled"), N_("this version takes effect on %(date)s."),
     N_(" Until then, the version of %(date)s applies."), N_("Read the version in force"),
+    # marks.py: the note on a part shown in the authoritative language
+    N_("Translation out of date:"),
+    N_("this text changed after it was translated, so the authoritative text is shown, in %(language)s."),
+    N_("Not yet translated:"), N_("the authoritative text is shown, in %(language)s."),
 )
 
 #: Templates whose text is shown on a locale's pages.
 LOCALIZED_TEMPLATES = ("base.html", "document.html", "_document.html", "_rule.html", "exceptions.html",
-                       "index.html", "document.md", "exceptions.md", "_translation.html", "_translation.md")
+                       "index.html", "document.md", "exceptions.md")
 
 
 @functools.cache

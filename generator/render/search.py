@@ -90,7 +90,10 @@ def remove_index(tmp: Path, fingerprints: Mapping[str, str], previous: Path) -> 
 
 
 def _run(site: Path) -> None:
-    command = [str(executable()), "--site", str(site), "--output-subdir", SEARCH_DIR, "--silent"]
+    # only the pages that can be indexed (a document or exceptions page, in a language's tree):
+    # the versions/ pages, as many as the versions, are not even read
+    command = [str(executable()), "--site", str(site), "--output-subdir", SEARCH_DIR, "--silent",
+               "--glob", "{*/index.html,*/*/index.html}"]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=600,
                               env={**os.environ, "PAGEFIND_SITE": str(site)})
