@@ -59,3 +59,16 @@ def test_search_can_be_turned_off(root, tmp_path):
     page = (out / "main" / "index.html").read_text()
     assert "<script" not in page and "script-src" not in page and "site-search" not in page
     assert not (out / "assets" / "search.js").exists()
+
+
+def test_a_very_large_site_gets_search_only_when_it_asks(root, tmp_path, cli, monkeypatch):
+    from generator.render import search
+
+    monkeypatch.setattr(search, "SEARCH_AUTO_DOCUMENTS", 0)  # the test root's one document is "very large"
+    out = tmp_path / "site"
+    result = cli(["build", "--root", str(root), "--out", str(out), "--no-pdf"])
+    assert result.exit_code == 0 and "note: the site has no search: 1 documents are more than 0" in result.output
+    assert not (out / SEARCH_DIR).exists() and "site-search" not in (out / "main" / "index.html").read_text()
+    (root / "pyproject.toml").write_text("[tool.policy]\nsearch = true\n")
+    assert cli(["build", "--root", str(root), "--out", str(out), "--no-pdf"]).exit_code == 0
+    assert (out / SEARCH_DIR / "pagefind.js").is_file()

@@ -26,6 +26,12 @@ KEEP_SUFFIXES = (".pf_meta", ".pagefind")
 KEEP_DIRS = ("index", "fragment")
 
 
+#: Sites of more documents get search only when asked (search = true): Pagefind holds every
+#: indexed page in memory, about 190 MB and 1.2 s per 1,000 documents (docs/benchmarks.md), which
+#: would take a 10,000-document build past a gigabyte.
+SEARCH_AUTO_DOCUMENTS = 2000
+
+
 class SearchIndexFailed(PolicyError):
     """Pagefind could not index the site (its message is included)."""
 
