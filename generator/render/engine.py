@@ -27,7 +27,7 @@ from .calendar import calendar_ics
 from . import marks, pdfcache
 from .lazy import Lazy
 from .i18n import date_formatter, gettext_for, interface_digest
-from .pdf import PDF_COST, begin as begin_pdf, css_string, pdf_name, prepare_here as prepare_pdf, to_pdf, weasyprint_version
+from .pdf import begin as begin_pdf, css_string, pdf_name, prepare_here as prepare_pdf, to_pdf, weasyprint_version
 from .views import (Links, document_view, long_date, matrix_view, published_exceptions, site_info)
 
 
@@ -38,7 +38,6 @@ class Page:
     fingerprint: str  # changes whenever anything shown on the page changes
     render: Callable[[], bytes]
     gather: Callable[[], None] | None = None  # loads what render needs (history), before any page renders
-    cost: int = 1  # how much rendering it takes, in HTML pages (a PDF costs more): shared out by cost
     same_as: str | None = None  # another page with the very same bytes: written once, then copied
     start: Callable[[], Callable[[], bytes]] | None = None  # begins rendering elsewhere; returns the wait
 
@@ -245,7 +244,7 @@ def plan_pages(corpus: Corpus, settings: Settings, revision: SourceRevision,
                 return made
             return done
 
-        return Page(path, key, lambda: start()(), prepare_pdf, PDF_COST, start=start)
+        return Page(path, key, lambda: start()(), prepare_pdf, start=start)
 
     def _source_name(tree: Tree) -> str:
         if tree.code is None:
@@ -317,7 +316,7 @@ def _current_pdfs_from_versions(pages: list[Page], timeline, corpus: Corpus) -> 
         newest = versions[-1]
         primary = by_path.get(f"versions/{page_id}/{newest.label}/{pdf_name(page_id, newest.label)}")
         if primary is not None:
-            replaced[current] = Page(current, primary.fingerprint, primary.render, None, 0, same_as=primary.path)
+            replaced[current] = Page(current, primary.fingerprint, primary.render, None, same_as=primary.path)
     return [replaced.get(page.path, page) for page in pages]
 
 

@@ -16,9 +16,6 @@ from typing import Callable
 
 from ..procs import die_with_parent
 
-#: A PDF costs about as much to render as this many HTML pages (render_pages shares work by cost).
-PDF_COST = 40
-
 #: Sites of more documents get PDFs only when asked (pdf = true, --pdf): beyond, they take most of
 #: the build (75 ms a document against 8 for everything else, benchmarks/bench_readers.py).
 PDF_AUTO_DOCUMENTS = 100
@@ -106,8 +103,6 @@ def pdf_name(page: str, label: str | None = None) -> str:
     """usage-policy.pdf, usage-policy-2024-06-06.pdf: names that say what they are once downloaded."""
     return f"{page}-{label}.pdf" if label else f"{page}.pdf"
 
-
-PdfFactory = Callable[..., object]
 
 
 _converter = None  # a converter.Converter while a build runs (see converting)

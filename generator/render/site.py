@@ -78,7 +78,7 @@ def write_site(pages: Iterable[Page], out: Path, memory: dict[str, tuple[str, by
 
     ``jobs``: processes rendering pages (None: one per CPU). Pages are independent, so when many
     are to be rendered they are shared out between this process and forked workers, each writing
-    its own pages into the temporary folder (see render_pages); the bytes do not depend on it.
+    its own pages into the temporary folder (see begin_pages); the bytes do not depend on it.
 
     ``finish(folder, fingerprints, out)``: called once every page is in the temporary folder,
     before the swap, to add what is made from the pages themselves (the search index)."""
@@ -164,42 +164,32 @@ class RenderFailed(RuntimeError):
 PARALLEL_MIN_PAGES = 64
 
 
-def render_pages(jobs_list: list[tuple[Page, Path]], jobs: int | None = None) -> None:
-    """Render each page and write it to its target.
-
-    With more than one job and enough pages, the list is dealt out round-robin: this process
-    renders one share, forked workers (os.fork: they inherit the gathered model, nothing is sent
-    to them) render the others and write straight into the temporary folder. A worker that fails
-    reports the page and the error through a pipe; the build then fails as a whole, and the
-    caller removes the temporary folder. Where fork is missing, or with jobs=1, one process."""
-    for wait, target in begin_pages(jobs_list, jobs):
-        target.write_bytes(wait())
-
-
 def begin_pages(jobs_list: list[tuple[Page, Path]], jobs: int | None = None) -> list[tuple[Callable[[], bytes], Path]]:
-    """render_pages, but the pages made elsewhere (PDFs, by the converter) are only begun: their
-    waits come back, so that the caller can do other work (the search index) meanwhile."""
+    """Render each page and write it to its target, but only begin the pages made elsewhere
+    (PDFs, by the converter, see pdf.py): their waits come back, so that the caller can do other
+    work (the search index) meanwhile. The HTML pages are then made in this process.
+
+    With no page made elsewhere, and more than one job and enough pages, the list is dealt out
+    round-robin: this process renders one share, forked workers (os.fork: they inherit the
+    gathered model, nothing is sent to them) render the others and write straight into the
+    temporary folder. A worker that fails reports the page and the error through a pipe; the
+    build then fails as a whole, and the caller removes the temporary folder. Where fork is
+    missing, or with jobs=1, one process."""
     started = [(page.start(), target) for page, target in jobs_list if page.start is not None]
     pdf.flush()  # every PDF begun: the converter shares them out while the pages are made here
-    if started:  # PDFs: being made by the converter's processes; the HTML pages are made here meanwhile
+    if started:
         for page, target in jobs_list:
             if page.start is None:
                 target.write_bytes(page.render())
         return started
-    _render_here_or_forked(jobs_list, jobs)
-    return []
-
-
-def _render_here_or_forked(jobs_list: list[tuple[Page, Path]], jobs: int | None) -> None:
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
-    total = sum(page.cost for page, _ in jobs_list)  # a PDF counts as many pages
-    workers = max(1, min(workers, 16, len(jobs_list), total // (PARALLEL_MIN_PAGES // 2) or 1))
-    if workers == 1 or total < PARALLEL_MIN_PAGES or not hasattr(os, "fork"):
+    workers = max(1, min(workers, 16, len(jobs_list) // (PARALLEL_MIN_PAGES // 2) or 1))
+    if workers == 1 or len(jobs_list) < PARALLEL_MIN_PAGES or not hasattr(os, "fork"):
         for page, target in jobs_list:
             target.write_bytes(page.render())
-        return
+        return []
     warm_templates()  # compiled once here, not once in every worker
-    shares = _share_out(jobs_list, workers)
+    shares = [jobs_list[i::workers] for i in range(workers)]
     children: list[tuple[int, int]] = []
     try:
         for share in shares[1:]:
@@ -210,18 +200,7 @@ def _render_here_or_forked(jobs_list: list[tuple[Page, Path]], jobs: int | None)
         problems = _wait_for(children)
     if problems:
         raise RenderFailed("rendering failed in a worker process: " + "; ".join(problems))
-
-
-def _share_out(jobs_list: list[tuple[Page, Path]], workers: int) -> list[list[tuple[Page, Path]]]:
-    """Deal the pages out so that each process gets about the same cost: the costliest first,
-    each to the least loaded share (deterministic: the same pages give the same shares)."""
-    shares: list[list[tuple[Page, Path]]] = [[] for _ in range(workers)]
-    loads = [0] * workers
-    for index in sorted(range(len(jobs_list)), key=lambda i: -jobs_list[i][0].cost):
-        least = loads.index(min(loads))
-        shares[least].append(jobs_list[index])
-        loads[least] += jobs_list[index][0].cost
-    return shares
+    return []
 
 
 def _fork_worker(share: list[tuple[Page, Path]]) -> tuple[int, int]:

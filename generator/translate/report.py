@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from . import Translations
 from ..render.i18n import missing_interface_strings
 from .status import MISSING, STALE, TRANSLATED, LocaleStatus
@@ -10,8 +12,13 @@ from .status import MISSING, STALE, TRANSLATED, LocaleStatus
 LIST_LIMIT = 20  # clauses listed per file and kind in the text report
 
 
-def _catalogs(status: LocaleStatus) -> list[str]:
-    return sorted({s.unit.catalog for s in status.states.values()})
+def _by_catalog(status: LocaleStatus) -> dict[str, list]:
+    """The locale's clause states grouped by catalog, in one pass (a site of 1,000 documents has
+    1,000 catalogs and 70,000 clauses)."""
+    groups: dict[str, list] = {}
+    for state in status.states.values():
+        groups.setdefault(state.unit.catalog, []).append(state)
+    return dict(sorted(groups.items()))
 
 
 def status_json(found: Translations) -> dict:
@@ -19,14 +26,12 @@ def status_json(found: Translations) -> dict:
     for status in found.locales:
         counts = status.counts()
         files = []
-        for name in _catalogs(status):
-            c = status.counts(name)
+        for name, states in _by_catalog(status).items():
+            c = Counter(s.state for s in states)
             files.append({"catalog": f"translations/{status.code}/{name}.po", "present": name in status.digests,
                           "translated": c[TRANSLATED], "stale": c[STALE], "missing": c[MISSING],
-                          "stale_clauses": sorted(f"{s.unit.kind}:{s.unit.id}" for s in status.states.values()
-                                                  if s.unit.catalog == name and s.state == STALE),
-                          "missing_clauses": [f"{s.unit.kind}:{s.unit.id}" for s in status.states.values()
-                                              if s.unit.catalog == name and s.state == MISSING]})
+                          "stale_clauses": sorted(f"{s.unit.kind}:{s.unit.id}" for s in states if s.state == STALE),
+                          "missing_clauses": [f"{s.unit.kind}:{s.unit.id}" for s in states if s.state == MISSING]})
         total = sum(counts.values())
         locales.append({"locale": status.code, "language": status.english_name, "name": status.native_name,
                         "direction": status.direction, "clauses": total, "translated": counts[TRANSLATED],

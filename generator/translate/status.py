@@ -117,7 +117,7 @@ def assess(source: LocaleSources, units: list[Unit], corpus: Corpus) -> tuple[Lo
                                        f"to create {where}", "warning"))
         else:
             for context, entry in entries.items():
-                if context not in used and not any(f.context == context for u in group for f in u.fields):
+                if context not in used:  # (every field with an entry is in used)
                     problems.append(Diagnostic(entry.path, entry.line, 1, f"msgctxt \"{context}\" names nothing in "
                                                f"{_what(name)}: the clause was removed or renamed; delete the entry "
                                                f"or let {cmd} mark it obsolete", "warning"))
