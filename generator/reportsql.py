@@ -18,8 +18,7 @@ from typing import Any, Iterable
 # slicing when it holds no escape (json ->> '$' otherwise). Parsing a line again for each field
 # (json_type, ->>) made this five times slower. CASE evaluates a branch only for the rows that
 # reach it, so the costly checks (trim, ltrim: copies of the line) run only on lines that fail.
-LINES = """
-CREATE TEMP TABLE lines AS
+LINES_SELECT = """
 SELECT filename, skip, substr(ts, 1, 10) AS day, min(ts) AS first_ts, max(ts) AS last_ts, allowed, rule, ctype,
        service, reasons, count(*) AS n
 FROM (
@@ -46,6 +45,53 @@ FROM (
 GROUP BY ALL
 HAVING skip IS DISTINCT FROM 'blank'  -- blank lines are no lines (trim, a copy, runs only on lines that fail)
 """
+LINES = "CREATE TEMP TABLE lines AS" + LINES_SELECT
+
+# The fast path (the embedded engine only): DuckDB's JSON reader parses each line straight into
+# the few fields the report needs, each kept as JSON text (so that a number where text belongs
+# stays a number), and the rows are grouped as they are read. A row is "ok" when it is surely an
+# event the line-by-line report would count: a timestamp as text with no escape (its JSON text
+# then sorts as the text itself, and the day is its 10 first characters) and result.allowed true
+# or false. A file with any other row (not JSON, not an object, a timestamp that is no text...)
+# is read again, line by line, by LINES, which says why each line is not an event. The reader
+# gives one row per line that is not blank, all NULL when the line is not a JSON object.
+FAST = """
+CREATE TEMP TABLE fast AS
+SELECT filename, ok, substr(ts, 2, 10) AS day, min(ts) AS first_ts, max(ts) AS last_ts, allowed, rule, ctype, service, reasons, count(*) AS n
+FROM (
+  SELECT filename, timestamp AS ts, result.allowed AS allowed, result.rule AS rule,
+         input.customer.type AS ctype, labels.service AS service, result.reasons AS reasons,
+         coalesce(left(timestamp, 1) = '"' AND length(timestamp) >= 12 AND NOT contains(timestamp, '\\')
+                  AND NOT contains(timestamp, ' ')
+                  AND NOT contains(timestamp, '!') AND result.allowed IN ('true', 'false'), false) AS ok
+  FROM events)
+GROUP BY ALL
+"""
+
+# The ok rows of the files read by the fast path, in the form of LINES' rows.
+FAST_LINES = """
+SELECT filename, NULL::VARCHAR AS skip, day, first_ts[2:-2] AS first_ts, last_ts[2:-2] AS last_ts,
+  allowed = 'true' AS allowed,
+  CASE WHEN left(rule, 1) = '"' AND rule <> '""' THEN unquoted(rule) ELSE '(unknown rule)' END AS rule,
+  CASE WHEN left(ctype, 1) = '"' THEN unquoted(ctype) ELSE '(none)' END AS ctype,
+  CASE WHEN left(service, 1) = '"' THEN unquoted(service) END AS service,
+  CASE WHEN left(reasons, 1) = '[' THEN reasons END AS reasons, n
+FROM fast WHERE ok AND filename NOT IN (SELECT filename FROM fast WHERE NOT ok)
+"""
+
+# Lines the JSON reader saw (one row each) but the line-by-line reader did not (it drops a line that
+# is not UTF-8): counted as the line-by-line report counts them.
+UNREADABLE = """
+INSERT INTO lines (filename, skip, n)
+SELECT filename, 'not JSON', seen - coalesce(kept, 0)
+FROM (SELECT filename, sum(n) AS seen FROM fast GROUP BY filename)
+LEFT JOIN (SELECT filename, sum(n) AS kept FROM lines GROUP BY filename) USING (filename)
+WHERE seen > coalesce(kept, 0)
+"""
+
+# Each field the report reads, as JSON text (see FAST).
+FIELDS = ("{'timestamp': 'JSON', 'result': 'STRUCT(allowed JSON, rule JSON, reasons JSON)', "
+          "'input': 'STRUCT(customer STRUCT(type JSON))', 'labels': 'STRUCT(service JSON)'}")
 
 # JSON text of a string -> the string: sliced when it has no escape, parsed when it has one.
 UNQUOTED = "CREATE TEMP MACRO unquoted(x) AS CASE WHEN contains(x, '\\') THEN x::JSON ->> '$' ELSE x[2:-2] END"
@@ -82,10 +128,34 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _lines_of(files: list[str]) -> str:
-    return ("SELECT filename, line FROM read_csv([" + ", ".join(map(_literal, files)) + "], "
+def _names(files: list[str]) -> str:
+    return "[" + ", ".join(map(_literal, files)) + "]"
+
+
+def _lines_of(files: list[str], compression: str = "auto") -> str:
+    return (f"SELECT filename, line FROM read_csv({_names(files)}, "
             "columns={'line': 'VARCHAR'}, delim='\x01', quote='', escape='', header=false, auto_detect=false, "
-            "filename=true, compression='auto', null_padding=true, strict_mode=false, ignore_errors=true)")
+            f"filename=true, compression='{compression}', null_padding=true, strict_mode=false, ignore_errors=true, "
+            "max_line_size=268435456)")
+
+
+def _events_of(files: list[str], compression: str) -> str:
+    return (f"SELECT * FROM read_ndjson({_names(files)}, columns={FIELDS}, format='newline_delimited', "
+            f"ignore_errors=true, filename=true, compression='{compression}')")
+
+
+def _by_compression(files: list[str]) -> dict[str, list[str]]:
+    """The files by how they are stored, from their first bytes, not their names: a rotated log
+    may be gzip-compressed without a .gz suffix (as `policy report --engine python` reads it)."""
+    found: dict[str, list[str]] = {}
+    for name in files:
+        try:
+            with open(name, "rb") as fh:
+                magic = fh.read(2)
+        except OSError:
+            magic = b""
+        found.setdefault("gzip" if magic == b"\x1f\x8b" else "none", []).append(name)
+    return found
 
 
 def _raw_view(files: list[str], con: Any = None) -> str:
@@ -94,7 +164,10 @@ def _raw_view(files: list[str], con: Any = None) -> str:
     (the exact form: `COPY (SELECT line FROM ...) TO 'x.parquet'`), else the row itself as JSON
     (events written as columns, e.g. by `COPY (FROM read_json('decisions.jsonl')) TO ...`)."""
     texts = [f for f in files if not f.endswith(".parquet")]
-    parts = [_lines_of(texts)] if texts else []
+    if con is None:  # the published form
+        parts = [_lines_of(texts)] if texts else []
+    else:
+        parts = [_lines_of(group, kind) for kind, group in _by_compression(texts).items()]
     for name in files:
         if not name.endswith(".parquet"):
             continue
@@ -120,8 +193,10 @@ def sql_text() -> str:
 
 
 def summarize_sql(paths: Iterable[Path], since: str | None = None, until: str | None = None,
-                  service: str | None = None, exception: str | None = None) -> dict[str, Any]:
-    """The report (report.summarize's shape, plus per day), computed by DuckDB."""
+                  service: str | None = None, exception: str | None = None,
+                  plan: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    """The report (report.summarize's shape, plus per day), computed by DuckDB. ``plan``, when
+    given, is filled with the files read by the typed fast path ("fast") and line by line ("lines")."""
     import duckdb
 
     from .report import NotALog, Tally
@@ -131,12 +206,33 @@ def summarize_sql(paths: Iterable[Path], since: str | None = None, until: str | 
     con.execute("SET threads TO 2")
     con.execute("SET memory_limit = '1GB'")  # DuckDB spills to disk past this: a month of logs fits any laptop
     con.execute("SET preserve_insertion_order = false")
-    try:
-        con.execute(_raw_view(files, con))
-    except duckdb.Error as error:  # a .parquet file that is not Parquet, or unreadable
-        raise NotALog(f"cannot read the logs as decision logs: {str(error).splitlines()[0]}") from None
     con.execute(UNQUOTED)
-    con.execute(LINES)
+    texts = [f for f in files if not f.endswith(".parquet")]
+    slow = [f for f in files if f.endswith(".parquet")]
+    fast = False
+    if texts:
+        try:
+            con.execute("CREATE TEMP VIEW events AS " + " UNION ALL ".join(
+                _events_of(group, kind) for kind, group in _by_compression(texts).items()))
+            con.execute(FAST)
+            fast = True
+        except (duckdb.IOException, duckdb.InvalidInputException):  # what the JSON reader cannot take is read line by line
+            slow = files
+    if fast:
+        clean = dict(con.execute("SELECT filename, bool_and(ok) FROM fast GROUP BY filename").fetchall())
+        slow += [f for f in texts if not clean.get(f)]  # a row that is not surely an event, or no row at all
+    parts = [FAST_LINES] if fast else []
+    if slow:
+        try:
+            con.execute(_raw_view(slow, con))
+        except duckdb.Error as error:  # a .parquet file that is not Parquet, or unreadable
+            raise NotALog(f"cannot read the logs as decision logs: {str(error).splitlines()[0]}") from None
+        parts.append(LINES_SELECT)
+    if plan is not None:
+        plan.update(fast=[f for f in texts if f not in slow] if fast else [], lines=slow)
+    con.execute("CREATE TEMP TABLE lines AS " + " UNION ALL BY NAME ".join(f"({part})" for part in parts))
+    if fast:  # a line the CSV reader drops (not UTF-8) is still a row of the JSON reader's: not JSON
+        con.execute(UNREADABLE)
     params = {"since": since, "until": until, "service": service, "exception": exception}
     for statement in CHOSEN.strip().split(";"):  # views cannot take parameters: the values are quoted in
         con.execute(_bind(statement, params))

@@ -119,3 +119,72 @@ def test_parquet_logs_give_the_same_report(logs, tmp_path, cli):
     bogus.write_text("not parquet")
     refused = cli(["report", str(bogus)])
     assert refused.exit_code == 1 and "cannot read the logs" in refused.output
+
+
+def test_clean_logs_take_the_fast_path(logs):
+    """Files of events only are read by the typed JSON reader; a file with any other line is read
+    line by line (and still gives the same figures: test above)."""
+    plan: dict = {}
+    summarize_sql(logs, plan=plan)
+    assert str(logs[0]) in plan["lines"] and len(plan["lines"]) == 1
+    assert sorted(plan["fast"]) == sorted(str(p) for p in logs[1:])
+
+
+HOSTILE = {
+    "not JSON": b"not json",
+    "torn": b'{"timestamp": "2025-01-01T00:00:00Z", "result": {"allo',
+    "array of events": b'[{"timestamp": "2025-01-01T00:00:00Z", "result": {"allowed": true}}]',
+    "two objects": b'{"timestamp": "2025-01-01T00:00:00Z", "result": {"allowed": true}} {"a": 1}',
+    "not UTF-8": b'{"timestamp": "2025-01-01T00:00:00Z", "result": {"allowed": true, "rule": "\xff"}}',
+    "no keys": b'{"a": 1}',
+    "number timestamp": b'{"timestamp": 20250101000000, "result": {"allowed": true}}',
+    "short timestamp": b'{"timestamp": "2025", "result": {"allowed": true}}',
+    "escaped timestamp": b'{"timestamp": "2025-01-0\\u0031T00:00:00Z", "result": {"allowed": true}}',
+    "space in timestamp": b'{"timestamp": "2025-01-01 00:00", "result": {"allowed": true}}',
+    "bang in timestamp": b'{"timestamp": "2025-01-01!", "result": {"allowed": true}}',
+    "result a number": b'{"timestamp": "2025-01-01T00:00:00Z", "result": 7}',
+    "result a list": b'{"timestamp": "2025-01-01T00:00:00Z", "result": [true]}',
+    "allowed as text": b'{"timestamp": "2025-01-01T00:00:00Z", "result": {"allowed": "true"}}',
+    "allowed null": b'{"timestamp": "2025-01-01T00:00:00Z", "result": {"allowed": null}}',
+    "odd fields": b'{"timestamp": "2025-01-01T00:00:00Z", "input": {"customer": ["x"]}, "labels": "s", '
+                  b'"result": {"allowed": false, "rule": 5, "reasons": {"code": "x"}}}',
+    "null fields": b'{"timestamp": "2025-01-01T00:00:00Z", "input": null, "labels": {"service": null}, '
+                   b'"result": {"allowed": true, "rule": null, "reasons": null}}',
+    "CRLF": b'{"timestamp": "2025-01-01T00:00:00Z", "result": {"allowed": true}}\r',
+    "blank": b"   ",
+}
+
+
+@pytest.mark.parametrize("line", HOSTILE.values(), ids=HOSTILE.keys())
+def test_one_odd_line_among_events(logs, tmp_path, line):
+    """Each kind of odd line, alone in a file of real events: the same figures as line by line,
+    whichever path DuckDB takes for the file."""
+    events = logs[1].read_bytes().splitlines(keepends=True)
+    path = tmp_path / "one.jsonl"
+    path.write_bytes(b"".join(events[:5]) + line + b"\n" + b"".join(events[5:10]))
+    plan: dict = {}
+    expected = summarize([path])
+    assert summarize_sql([path], plan=plan) == expected
+    if expected["skipped_lines"]:  # a line that is not an event is only ever counted line by line
+        assert plan == {"fast": [], "lines": [str(path)]}
+    else:
+        assert expected["decisions"] == 10 + (line.strip() != b"")
+
+
+def test_gzip_logs_are_known_by_their_bytes(logs, tmp_path):
+    """A rotated log compressed without a .gz suffix is read as the line-by-line engine reads it."""
+    plain = [p for p in logs if not p.name.endswith(".gz")][1]
+    hidden = tmp_path / "decisions.jsonl.2"
+    hidden.write_bytes(gzip.compress(plain.read_bytes()))
+    expected = summarize([plain])
+    assert summarize([hidden]) == expected == summarize_sql([hidden]) == summarize_sql([plain])
+
+
+def test_a_long_event_beside_an_odd_line(logs, tmp_path):
+    """A 3 MB event (a large request) is still an event when its file is read line by line."""
+    event = json.loads(logs[1].read_bytes().splitlines()[0])
+    event["input"]["note"] = "x" * 3_000_000
+    path = tmp_path / "long.jsonl"
+    path.write_bytes(json.dumps(event).encode() + b"\nnot json\n" + logs[1].read_bytes())
+    plan: dict = {}
+    assert summarize_sql([path], plan=plan) == summarize([path]) and plan["lines"] == [str(path)]
