@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import collections
 import os
 import re
 import shutil
@@ -340,12 +341,25 @@ def test_pages_rendered_by_worker_processes_are_the_same_bytes(tmp_path, monkeyp
     one, two = tmp_path / "one", tmp_path / "two"
     forks = []
     real_fork = site._fork_worker
-    monkeypatch.setattr(site, "_fork_worker", lambda share: forks.append(len(share)) or real_fork(share))
+    monkeypatch.setattr(site, "_fork_worker", lambda share: forks.append(1) or real_fork(share))
+    renders = tmp_path / "renders"  # one line per page rendered, naming the process (appends are atomic)
+    real_template_render = jinja2.Template.render
+
+    def noted(self, *args, **kwargs):
+        with open(renders, "a") as fh:
+            fh.write(f"{os.getpid()}\n")
+        return real_template_render(self, *args, **kwargs)
+
+    monkeypatch.setattr(jinja2.Template, "render", noted)
     build(root, one, jobs=1, pdf=False)
-    assert forks == []
+    assert forks == [] and set(renders.read_text().split()) == {str(os.getpid())}
+    renders.unlink()
     build(root, two, jobs=3, pdf=False)
-    assert len(forks) == 2 and min(forks) > 30  # two workers beside this process, a third each
+    by_process = collections.Counter(renders.read_text().split())
+    assert len(forks) == 2 and len(by_process) == 3  # two workers beside this process, each took pages
+    assert min(by_process.values()) > 10
     assert tree(one) == tree(two)
+    monkeypatch.setattr(jinja2.Template, "render", real_template_render)
 
     before = tree(two)
     doc = root / "policy" / "doc-001.yaml"
@@ -356,6 +370,7 @@ def test_pages_rendered_by_worker_processes_are_the_same_bytes(tmp_path, monkeyp
     def fails_in_workers(self, *args, **kwargs):
         if os.getpid() != parent:
             raise ValueError("boom")
+        time.sleep(0.2)  # pages are taken by whoever is free: leave some to the workers
         return real_render(self, *args, **kwargs)
 
     monkeypatch.setattr(jinja2.Template, "render", fails_in_workers)

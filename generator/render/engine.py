@@ -40,6 +40,7 @@ class Page:
     gather: Callable[[], None] | None = None  # loads what render needs (history), before any page renders
     same_as: str | None = None  # another page with the very same bytes: written once, then copied
     start: Callable[[], Callable[[], bytes]] | None = None  # begins rendering elsewhere; returns the wait
+    whole: bool = False  # made from the whole policy (its cost grows with the site): rendered first when shared out
 
 
 def _resolve(context: dict) -> dict:
@@ -271,7 +272,7 @@ def plan_pages(corpus: Corpus, settings: Settings, revision: SourceRevision,
                                                       links.page_of.get(r.rule)) for r in matrix.rows])
     pages.append(Page("matrix/index.html", matrix_fp,
                       html_page("matrix/index.html", "matrix.html", "../", "matrix", matrix=matrix,
-                                page_title="Exceptions by rule", markdown_twin="")))
+                                page_title="Exceptions by rule", markdown_twin=""), whole=True))
     pages.append(Page("404.html", common, html_page("404.html", "404.html", "/" if not base else base, "",
                                                     page_title="Page not found", markdown_twin="")))
     pages.append(Page("assets/style.css", templates_digest(), lambda: asset_bytes("style.css")))
@@ -279,13 +280,14 @@ def plan_pages(corpus: Corpus, settings: Settings, revision: SourceRevision,
         pages.append(Page("assets/search.js", templates_digest(), lambda: asset_bytes("search.js")))
     sitemap_fp = _digest(common, base, [(d.id, str(d.effective)) for d in corpus.documents],
                          [tree.prefix for tree in trees])
-    pages.append(Page("sitemap.xml", sitemap_fp, lambda: sitemap(corpus, settings, [t.prefix for t in trees])))
+    pages.append(Page("sitemap.xml", sitemap_fp, lambda: sitemap(corpus, settings, [t.prefix for t in trees]),
+                      whole=True))
     dates = calendar_items(corpus)
     stamp = calendar_stamp(revision)
     calendar_fp = _digest(__version__, settings.organization, base, stamp.isoformat(),
                           [(d.day.isoformat(), d.kind, d.subject, d.title, d.summary, d.page) for d in dates])
     pages.append(Page("calendar.ics", calendar_fp,
-                      lambda: calendar_ics(dates, settings.organization, base, stamp)))
+                      lambda: calendar_ics(dates, settings.organization, base, stamp), whole=True))
     pages += bundle_pages(corpus, settings, revision, signing)
     if history is not None:
         from .history_pages import history_pages
@@ -371,11 +373,13 @@ def _tree_pages(tree: Tree, trees: list[Tree], settings: Settings, revision: Sou
     pages.append(Page(path, exc_fp, html_page(path, "exceptions.html", "../", "exceptions", site_root="../" + up,
                                               alternates_of="exceptions/", exceptions=published,
                                               page_title=info.exceptions_title, markdown_twin="../exceptions.md",
-                                              searchable=True, pdf_link=f"../{pdf}" if pdf else "", **where)))
+                                              searchable=True, pdf_link=f"../{pdf}" if pdf else "", **where),
+                      whole=True))
     if pdf_page is not None:
         pages.append(pdf_page(pdf, "pdf_exceptions.html", "", exc_fp, info.exceptions_title, corpus.version,
                               revision.label, "exceptions/", exceptions=published))
-    pages.append(Page(f"{prefix}exceptions.md", exc_fp, text_page("exceptions.md", exceptions=published, **where)))
+    pages.append(Page(f"{prefix}exceptions.md", exc_fp, text_page("exceptions.md", exceptions=published, **where),
+                      whole=True))
 
     rule_counts = {d.id: sum(1 for _ in d.rules()) for d in corpus.documents}
     index_fp = _digest(common, [(d.id, d.title, str(d.effective)) for d in corpus.documents], rule_counts,
@@ -384,7 +388,7 @@ def _tree_pages(tree: Tree, trees: list[Tree], settings: Settings, revision: Sou
     pages.append(Page(path, index_fp, html_page(path, "index.html", "", "", site_root=up or "", alternates_of="",
                                                 documents=corpus.documents, rule_counts=rule_counts,
                                                 exception_count=len(published), page_title=_home_title(tree, settings),
-                                                markdown_twin="", **where)))
+                                                markdown_twin="", **where), whole=True))
     return pages
 
 
@@ -432,7 +436,8 @@ def bundle_pages(corpus: Corpus, settings: Settings, revision: SourceRevision, s
     key = signing.fingerprint + signing.algorithm + signing.key_id if signing is not None else ""
     archive_fp = _digest(__version__, data, rego, bundle.manifest(revision, version), key)
     return [
-        Page(f"bundle/{bundle.ARCHIVE_NAME}", archive_fp, lambda: bundle.archive(data, revision, version, signing)),
+        Page(f"bundle/{bundle.ARCHIVE_NAME}", archive_fp, lambda: bundle.archive(data, revision, version, signing),
+             whole=True),
         Page("bundle/data.json", _digest(data), lambda: data),
         Page("bundle/data.schema.json", _digest(schema), lambda: schema),
         Page("bundle/policy.rego", _digest(rego), lambda: rego),

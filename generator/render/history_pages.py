@@ -80,9 +80,9 @@ def history_pages(history: SiteHistory, current: Corpus, settings: Settings, htm
     fingerprint = digest(common, note, [(g["page"], g["title"], g["rows"]) for g in groups])
     pages.append(Page("versions/index.html", fingerprint,
                       html("versions/index.html", "versions.html", "../", "versions", groups=groups, note=note,
-                           page_title="Version history", markdown_twin="")))
+                           page_title="Version history", markdown_twin=""), whole=True))
     pages.append(Page("feed.xml", digest(common, fingerprint, settings.base_url),
-                      lambda: feed(timeline, current, settings)))
+                      lambda: feed(timeline, current, settings), whole=True))
     return pages
 
 

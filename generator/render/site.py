@@ -108,15 +108,20 @@ def write_site(pages: Iterable[Page], out: Path, memory: dict[str, tuple[str, by
     try:
         for page in pages:
             target = tmp / page.path
-            if target.parent not in made:  # one mkdir per folder, not per page
-                target.parent.mkdir(parents=True, exist_ok=True)
-                made.add(target.parent)
             fingerprints[page.path] = page.fingerprint
             if spare.get(page.path) == page.fingerprint and target.is_file():
                 reused += 1  # already there: the spare tree held this very page
                 continue
             if page.path in spare:
                 target.unlink(missing_ok=True)  # never written in place: it may be a link to the live site
+            if page.same_as is None and memory is None and previous.get(page.path) != page.fingerprint:
+                to_render.append((page, target))  # its folder is made by whoever renders it (see _write)
+                rendered += 1
+                rendered_paths.append(page.path)
+                continue
+            if target.parent not in made:  # one mkdir per folder, not per page
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made.add(target.parent)
             if previous.get(page.path) == page.fingerprint and _link_or_copy(out / page.path, target):
                 reused += 1
                 continue
@@ -140,7 +145,7 @@ def write_site(pages: Iterable[Page], out: Path, memory: dict[str, tuple[str, by
         if finish is not None:
             finish(tmp, fingerprints, out)  # (while the converter still makes PDFs)
         for wait, target in pending:
-            target.write_bytes(wait())
+            _write(target, wait())
         for page, target in aliases:  # after the pages they copy
             if page.same_as is None or not _link_or_copy(tmp / page.same_as, target):
                 target.write_bytes(page.render())
@@ -169,10 +174,10 @@ def begin_pages(jobs_list: list[tuple[Page, Path]], jobs: int | None = None) -> 
     (PDFs, by the converter, see pdf.py): their waits come back, so that the caller can do other
     work (the search index) meanwhile. The HTML pages are then made in this process.
 
-    With no page made elsewhere, and more than one job and enough pages, the list is dealt out
-    round-robin: this process renders one share, forked workers (os.fork: they inherit the
-    gathered model, nothing is sent to them) render the others and write straight into the
-    temporary folder. A worker that fails reports the page and the error through a pipe; the
+    With no page made elsewhere, and more than one job and enough pages, this process and forked
+    workers (os.fork: they inherit the gathered model, nothing is sent to them) take the pages
+    one by one from a shared queue, the pages made from the whole policy first, and write
+    straight into the temporary folder. A worker that fails reports the page and the error through a pipe; the
     build then fails as a whole, and the caller removes the temporary folder. Where fork is
     missing, or with jobs=1, one process."""
     started = [(page.start(), target) for page, target in jobs_list if page.start is not None]
@@ -180,22 +185,22 @@ def begin_pages(jobs_list: list[tuple[Page, Path]], jobs: int | None = None) -> 
     if started:
         for page, target in jobs_list:
             if page.start is None:
-                target.write_bytes(page.render())
+                _write(target, page.render())
         return started
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
     workers = max(1, min(workers, 16, len(jobs_list) // (PARALLEL_MIN_PAGES // 2) or 1))
     if workers == 1 or len(jobs_list) < PARALLEL_MIN_PAGES or not hasattr(os, "fork"):
         for page, target in jobs_list:
-            target.write_bytes(page.render())
+            _write(target, page.render())
         return []
     warm_templates()  # compiled once here, not once in every worker
-    shares = [jobs_list[i::workers] for i in range(workers)]
+    queue = _Queue(sorted(jobs_list, key=lambda job: not job[0].whole))  # the costly pages first
     children: list[tuple[int, int]] = []
     try:
-        for share in shares[1:]:
-            children.append(_fork_worker(share))
-        for page, target in shares[0]:
-            target.write_bytes(page.render())
+        for _ in range(workers - 1):
+            children.append(_fork_worker(queue))
+        for page, target in queue:
+            _write(target, page.render())
     finally:
         problems = _wait_for(children)
     if problems:
@@ -203,7 +208,38 @@ def begin_pages(jobs_list: list[tuple[Page, Path]], jobs: int | None = None) -> 
     return []
 
 
-def _fork_worker(share: list[tuple[Page, Path]]) -> tuple[int, int]:
+def _write(target: Path, data: bytes) -> None:
+    """Write a rendered page, making its folder the first time (folders are made by the process
+    that renders their pages, so that making 5,000 of them overlaps with rendering)."""
+    try:
+        target.write_bytes(data)
+    except FileNotFoundError:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+
+
+class _Queue:
+    """The pages to render, taken one at a time by this process and its forked workers (a counter
+    in shared memory): whoever is free takes the next, so one costly page (the calendar, the
+    exceptions page of a large policy) does not leave the other processes idle at the end."""
+
+    def __init__(self, jobs: list[tuple[Page, Path]]) -> None:
+        import multiprocessing
+
+        self.jobs = jobs
+        self.taken = multiprocessing.get_context("fork").Value("q", 0)
+
+    def __iter__(self):
+        while True:
+            with self.taken.get_lock():
+                index = self.taken.value
+                self.taken.value = index + 1
+            if index >= len(self.jobs):
+                return
+            yield self.jobs[index]
+
+
+def _fork_worker(share: Iterable[tuple[Page, Path]]) -> tuple[int, int]:
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the worker: render, report, and leave without running the parent's exit code
@@ -213,7 +249,7 @@ def _fork_worker(share: list[tuple[Page, Path]]) -> tuple[int, int]:
         try:
             for page, target in share:
                 try:
-                    target.write_bytes(page.render())
+                    _write(target, page.render())
                 except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises
                     os.write(write_end, f"{page.path}: {type(exc).__name__}: {exc}"[:2000].encode("utf-8", "replace"))
                     code = 1
