@@ -8,6 +8,7 @@ import json
 import csv
 import gzip
 import io
+import zlib
 from collections import defaultdict
 from pathlib import Path
 from typing import Any, Iterable
@@ -75,46 +76,72 @@ def summarize(paths: Iterable[Path], since: str | None = None, until: str | None
               service: str | None = None, exception: str | None = None) -> dict:
     """The report, line by line in Python (`policy report --engine python`); reportsql.py gives
     the same figures with DuckDB."""
-    tally = Tally()
-    total = 0
-    first = last = None
-    skipped_by_reason: dict[str, int] = defaultdict(int)
+    tally = _Reading(Tally(), since, until, service, exception)
     for path in paths:
         if Path(path).suffix == ".parquet":
             raise UsageError(f"{path}: Parquet logs are read by the DuckDB engine; "
                              f"drop --engine python (the default engine reads them)")
-        events_here = 0
-        with open_log(path) as fh:
-            for line in fh:
-                if not line.strip():
-                    continue
-                event, why = parse_or_reason(line)
-                if event is None:
-                    skipped_by_reason[why] += 1
-                    continue
-                events_here += 1
-                stamp = event.timestamp
-                if (since is not None and stamp[:10] < since) or (until is not None and stamp[:10] > until) \
-                        or (service is not None and event.service != service):
-                    continue
-                total += 1
-                first = stamp if first is None or stamp < first else first
-                last = stamp if last is None or stamp > last else last
-                tally.day(stamp[:10], event.allowed)
-                ctype = event.customer_type if event.customer_type is not None else "(none)"
-                rule = event.rule or "(unknown rule)"
-                tally.decision(rule, ctype, event.allowed)
-                for reason in event.reasons:
-                    given = reason.get("code")
-                    code = given if isinstance(given, str) else "?"
-                    tally.rule_reason(rule, code)
-                    exc_id = reason.get("exception")
-                    if isinstance(exc_id, str) and exc_id and (exception is None or exc_id == exception):
-                        tally.exception(exc_id, ctype, code)
+        try:
+            with open_log(path) as fh:
+                events_here = tally.read(fh)
+        except (EOFError, OSError, zlib.error) as error:  # gzip.BadGzipFile is an OSError
+            if not _is_gzip(path):
+                raise
+            raise NotALog(f"{path}: no decision event in it: it starts as gzip-compressed data but does not "
+                          f"decompress (cut short or damaged)") from error
         if not events_here:
             raise NotALog(f"{path}: no decision event in it (its lines are not the JSON events a "
                           f"DecisionLog writes); pass the decision log files")
-    return tally.result(total, skipped_by_reason, first, last, since, until)
+    return tally.tally.result(tally.total, tally.skipped, tally.first, tally.last, since, until)
+
+
+class _Reading:
+    """The line-by-line report's running state."""
+
+    def __init__(self, tally: Tally, since: str | None, until: str | None, service: str | None,
+                 exception: str | None) -> None:
+        self.tally, self.since, self.until, self.service, self.exception = tally, since, until, service, exception
+        self.total = 0
+        self.first: str | None = None
+        self.last: str | None = None
+        self.skipped: dict[str, int] = defaultdict(int)
+
+    def read(self, lines: Iterable[bytes]) -> int:
+        """Count the lines' events; returns how many lines were events (filtered out or not)."""
+        tally, since, until, service, exception = self.tally, self.since, self.until, self.service, self.exception
+        events_here = 0
+        for line in lines:
+            if not line.strip():
+                continue
+            event, why = parse_or_reason(line)
+            if event is None:
+                self.skipped[why] += 1
+                continue
+            events_here += 1
+            stamp = event.timestamp
+            if (since is not None and stamp[:10] < since) or (until is not None and stamp[:10] > until) \
+                    or (service is not None and event.service != service):
+                continue
+            self.total += 1
+            self.first = stamp if self.first is None or stamp < self.first else self.first
+            self.last = stamp if self.last is None or stamp > self.last else self.last
+            tally.day(stamp[:10], event.allowed)
+            ctype = event.customer_type if event.customer_type is not None else "(none)"
+            rule = event.rule or "(unknown rule)"
+            tally.decision(rule, ctype, event.allowed)
+            for reason in event.reasons:
+                given = reason.get("code")
+                code = given if isinstance(given, str) else "?"
+                tally.rule_reason(rule, code)
+                exc_id = reason.get("exception")
+                if isinstance(exc_id, str) and exc_id and (exception is None or exc_id == exception):
+                    tally.exception(exc_id, ctype, code)
+        return events_here
+
+
+def _is_gzip(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(2) == b"\x1f\x8b"
 
 
 def _plain(value):

@@ -49,12 +49,15 @@ LINES = "CREATE TEMP TABLE lines AS" + LINES_SELECT
 
 # The fast path (the embedded engine only): DuckDB's JSON reader parses each line straight into
 # the few fields the report needs, each kept as JSON text (so that a number where text belongs
-# stays a number), and the rows are grouped as they are read. A row is "ok" when it is surely an
-# event the line-by-line report would count: a timestamp as text with no escape (its JSON text
-# then sorts as the text itself, and the day is its 10 first characters) and result.allowed true
-# or false. A file with any other row (not JSON, not an object, a timestamp that is no text...)
-# is read again, line by line, by LINES, which says why each line is not an event. The reader
-# gives one row per line that is not blank, all NULL when the line is not a JSON object.
+# stays a number; the reader writes the text back with escapes only where JSON needs them), and
+# the rows are grouped as they are read. A row is "ok" when it is surely an event the
+# line-by-line report would count: result.allowed true or false, and a timestamp as text of 10
+# characters or more with no backslash, space or "!" (its JSON text is then the text between two
+# quotes, and sorts as the text does: the closing quote sorts before every character left; the
+# day is its first 10 characters). A file with any other row (not JSON, not an object, a
+# timestamp that is no text...) is read again, line by line, by LINES, which says why each line
+# is not an event. The reader gives one row per line that is not blank, all NULL when the line
+# is not a JSON object.
 FAST = """
 CREATE TEMP TABLE fast AS
 SELECT filename, ok, substr(ts, 2, 10) AS day, min(ts) AS first_ts, max(ts) AS last_ts, allowed, rule, ctype, service, reasons, count(*) AS n
@@ -136,7 +139,7 @@ def _lines_of(files: list[str], compression: str = "auto") -> str:
     return (f"SELECT filename, line FROM read_csv({_names(files)}, "
             "columns={'line': 'VARCHAR'}, delim='\x01', quote='', escape='', header=false, auto_detect=false, "
             f"filename=true, compression='{compression}', null_padding=true, strict_mode=false, ignore_errors=true, "
-            "max_line_size=268435456)")
+            "max_line_size=16777216, buffer_size=33554432)")  # lines up to 16 MB, as the JSON reader
 
 
 def _events_of(files: list[str], compression: str) -> str:
@@ -202,6 +205,8 @@ def summarize_sql(paths: Iterable[Path], since: str | None = None, until: str | 
     from .report import NotALog, Tally
 
     files = [str(p) for p in paths]
+    unreadable = (duckdb.IOException, duckdb.InvalidInputException, duckdb.OutOfMemoryException,
+                  duckdb.ConversionException)
     con = duckdb.connect()
     con.execute("SET threads TO 2")
     con.execute("SET memory_limit = '1GB'")  # DuckDB spills to disk past this: a month of logs fits any laptop
@@ -216,7 +221,7 @@ def summarize_sql(paths: Iterable[Path], since: str | None = None, until: str | 
                 _events_of(group, kind) for kind, group in _by_compression(texts).items()))
             con.execute(FAST)
             fast = True
-        except (duckdb.IOException, duckdb.InvalidInputException):  # what the JSON reader cannot take is read line by line
+        except unreadable:  # what the JSON reader cannot take is read line by line
             slow = files
     if fast:
         clean = dict(con.execute("SELECT filename, bool_and(ok) FROM fast GROUP BY filename").fetchall())
@@ -230,7 +235,10 @@ def summarize_sql(paths: Iterable[Path], since: str | None = None, until: str | 
         parts.append(LINES_SELECT)
     if plan is not None:
         plan.update(fast=[f for f in texts if f not in slow] if fast else [], lines=slow)
-    con.execute("CREATE TEMP TABLE lines AS " + " UNION ALL BY NAME ".join(f"({part})" for part in parts))
+    try:
+        con.execute("CREATE TEMP TABLE lines AS " + " UNION ALL BY NAME ".join(f"({part})" for part in parts))
+    except unreadable as error:  # (a file that starts as gzip but is cut or damaged)
+        raise NotALog(_culprit(con, slow, error)) from None
     if fast:  # a line the CSV reader drops (not UTF-8) is still a row of the JSON reader's: not JSON
         con.execute(UNREADABLE)
     params = {"since": since, "until": until, "service": service, "exception": exception}
@@ -256,6 +264,22 @@ def summarize_sql(paths: Iterable[Path], since: str | None = None, until: str | 
         tally.day(day, allowed, n)
     (total, first, last), = run("totals")
     return tally.result(total, dict(run("skipped")), first, last, since, until)
+
+
+def _culprit(con: Any, files: list[str], error: Exception) -> str:
+    """Which file could not be read, tried one by one (only when reading them together failed)."""
+    import duckdb
+
+    for kind, group in _by_compression([f for f in files if not f.endswith(".parquet")]).items():
+        for name in group:
+            try:
+                con.execute(f"SELECT count(*) FROM ({_lines_of([name], kind)})").fetchall()
+            except duckdb.Error as alone:
+                if kind == "gzip":
+                    return (f"{name}: no decision event in it: it starts as gzip-compressed data but does not "
+                            f"decompress (cut short or damaged)")
+                return f"{name}: cannot be read as a decision log: {str(alone).splitlines()[0]}"
+    return f"cannot read the logs as decision logs: {str(error).splitlines()[0]}"
 
 
 def _bind(sql: str, params: dict[str, str | None]) -> str:

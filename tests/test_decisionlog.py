@@ -207,11 +207,29 @@ def test_decision_ids_stay_unique_when_the_writer_process_is_killed(bundle, tmp_
 @pytest.mark.parametrize("content", [b"just some text\nmore text\n", bytes(range(256)) * 20,
                                      b'{"schema_version": 1, "rules": {}}\n', b"\x1f\x8b\x08\x00gzip-ish"],
                          ids=["text", "random-bytes", "data-json", "tarball-ish"])
-def test_report_refuses_an_input_with_no_event(tmp_path, cli, content):
+@pytest.mark.parametrize("engine", ["duckdb", "python"])
+def test_report_refuses_an_input_with_no_event(tmp_path, cli, content, engine):
     path = tmp_path / "not-a-log.jsonl"
     path.write_bytes(content)
-    result = cli(["report", str(path)])
+    result = cli(["report", str(path), "--engine", engine])
     assert result.exit_code == 1 and "no decision event" in result.output and str(path) in result.output
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "python"])
+def test_report_refuses_a_rotated_log_cut_short(tmp_path, cli, engine):
+    """A gzip-compressed log whose end is missing (a copy that stopped): refused, naming the file,
+    rather than reported without the decisions that were lost."""
+    import gzip
+
+    event = {"timestamp": "2025-01-15T10:00:00.000000Z", "result": {"allowed": True, "rule": "weapons.design"}}
+    whole = gzip.compress(("\n".join(json.dumps(event) for _ in range(2000)) + "\n").encode())
+    good, cut = tmp_path / "decisions.jsonl.1.gz", tmp_path / "decisions.jsonl.2.gz"
+    good.write_bytes(whole)
+    cut.write_bytes(whole[: len(whole) // 2])
+    assert cli(["report", str(good), "--engine", engine]).exit_code == 0
+    result = cli(["report", str(good), str(cut), "--engine", engine])
+    assert result.exit_code == 1 and f"{cut}: no decision event in it" in result.output
+    assert "does not decompress" in result.output and "Traceback" not in result.output
 
 
 def test_report_counts_malformed_events_by_reason_without_a_traceback(tmp_path, cli):

@@ -78,3 +78,36 @@ def test_a_damaged_stage_cache_is_ignored(corpus_root, damage):
         path.write_bytes(head.replace(b'"tool":"', b'"tool":"9.') + b"\n" + body)
     assert stagecache.load(corpus_root) == {}
     assert check_root_cached(corpus_root).corpus == check_root(corpus_root).corpus
+
+
+@pytest.mark.parametrize("helper", ["works", "fails", "garbles"])
+def test_files_checked_by_a_forked_helper_give_the_same_result(corpus_root, monkeypatch, helper):
+    """A cold check of many files shares them with a forked process (validate/shared.py); the
+    corpus, its positions and every diagnostic are those of one process, also when the helper
+    fails or sends something unreadable (this process then checks those files itself)."""
+    import os
+
+    import generator.validate.shared as shared
+
+    bad = corpus_root / "policy" / "doc-002.yaml"  # an error, so that diagnostics travel too
+    bad.write_text(bad.read_text().replace("effect: prohibit", "effect: forbid", 1))
+    alone = check_root(corpus_root)
+    parent = os.getpid()
+    real_encode = stagecache.encode
+    if helper == "fails":
+        monkeypatch.setattr(stagecache, "encode", lambda stages: os._exit(3) if os.getpid() != parent
+                            else real_encode(stages))
+    elif helper == "garbles":
+        monkeypatch.setattr(stagecache, "encode", lambda stages: b'[["x"]]' if os.getpid() != parent
+                            else real_encode(stages))
+    forks = []
+    real_fork = os.fork
+    monkeypatch.setattr(shared.os, "fork", lambda: forks.append(1) or real_fork())
+    monkeypatch.setattr(shared, "SHARED_MIN_FILES", 2)
+    together = check_root(corpus_root)
+    assert forks == [1]
+    assert together.corpus == alone.corpus and together.diagnostics == alone.diagnostics
+    assert [d.severity for d in together.diagnostics] == [d.severity for d in alone.diagnostics]
+    assert together.errors and together.errors == alone.errors
+    rules = together.corpus.rules
+    assert all(dict(rules[r].positions) == dict(alone.corpus.rules[r].positions) for r in rules)

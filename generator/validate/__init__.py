@@ -19,6 +19,7 @@ from ..load import KIND_DOCUMENT, KIND_EXCEPTION, KIND_MODELS, ParsedFile, PosDi
 from ..model import Corpus, build_document, build_exception, build_models
 from .invariants import check_documents, check_exception, check_models, check_replacements
 from .links import check_prose, resolve_anchors
+from .shared import stage_files
 from .structure import check_structure
 
 __all__ = ["CheckResult", "check_files", "check_root", "load_corpus"]
@@ -140,11 +141,10 @@ def check_files(files: list[RawFile], problems: list[Diagnostic] | None = None, 
     digests = {raw.path: hashlib.sha256(raw.data).hexdigest() for raw in files}
     fresh: dict = {}
     refs: list = []
-    for raw in files:
-        key = (raw.path, digests[raw.path])
-        staged = cache.get(key) if cache is not None else None
-        if staged is None:
-            staged = _file_stage(raw)
+    todo = [((raw.path, digests[raw.path]), raw) for raw in files]
+    staged_now = stage_files([(key, raw) for key, raw in todo if cache is None or key not in cache], _file_stage)
+    for key, raw in todo:
+        staged = staged_now[key] if key in staged_now else cast(dict, cache)[key]
         fresh[key] = staged
         found, obj, file_refs = staged
         diagnostics += found

@@ -152,9 +152,11 @@ def _check_layout() -> None:
         raise AssertionError(f"stagecache readers out of date: {actual}")
 
 
-# The entries as they were read, per root: unchanged files are written back without encoding
-# their model objects again (only the files that changed are encoded).
-_READ: dict[str, dict[tuple[str, str], list[Any]]] = {}
+# The entries as they were read (from the cache file, or from a helper process: validate/shared.py),
+# by (path, SHA-256 of the file's bytes): written back without encoding their model objects
+# again. An entry depends only on the file's bytes and this version of the tool, so it is good
+# for any root; save keeps only the entries it wrote.
+_RAW: dict[tuple[str, str], list[Any]] = {}
 
 
 @paused_collection
@@ -173,28 +175,39 @@ def _load(root: Path) -> dict:
             return {}
         if header.get("sha256") != hashlib.sha256(body).hexdigest():
             return {}
-        out = {}
-        read = _READ.setdefault(str(Path(root).resolve()), {})
-        read.clear()
-        for entry in orjson.loads(body):
-            path, digest, kind, (found, obj, refs) = entry
-            out[(path, digest)] = ([_diagnostic(d) for d in found],
-                                   None if obj is None else _READERS[kind](obj),
-                                   [AnchorRef(r["target"], _diagnostic(r["diagnostic"])) for r in refs])
-            read[(path, digest)] = entry  # written back as it was read, if still wanted
-        return out
+        return decode(body)
     except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError, orjson.JSONDecodeError):
         return {}
+
+
+def encode(stages: dict) -> bytes:
+    """Per-file stages as JSON ({(path, digest): (found, obj, refs)}); entries decode read are
+    written back as they were read, not encoded again."""
+    return orjson.dumps([_RAW.get((path, digest)) or [path, digest, kind, [found, obj, refs]]
+                         for (path, digest), (found, obj, refs) in sorted(stages.items())
+                         if (kind := kind_of(path)) in _READERS], default=_default)
+
+
+def decode(body: bytes) -> dict:
+    """What encode wrote, rebuilt (each raw entry kept for encode). Raises ValueError (or
+    KeyError, TypeError...) on anything else."""
+    out = {}
+    for entry in orjson.loads(body):
+        path, digest, kind, (found, obj, refs) = entry
+        out[(path, digest)] = ([_diagnostic(d) for d in found],
+                               None if obj is None else _READERS[kind](obj),
+                               [AnchorRef(r["target"], _diagnostic(r["diagnostic"])) for r in refs])
+        _RAW[(path, digest)] = entry  # written back as it was read, if still wanted
+    return out
 
 
 @paused_collection
 def save(root: Path, stages: dict) -> None:
     """Write the cache (atomically; a failure to write is no error: it is only a cache)."""
     try:
-        read = _READ.get(str(Path(root).resolve()), {})
-        body = orjson.dumps([read.get((path, digest)) or [path, digest, kind, [found, obj, refs]]
-                             for (path, digest), (found, obj, refs) in sorted(stages.items())
-                             if (kind := kind_of(path)) in _READERS], default=_default)
+        body = encode(stages)
+        for key in _RAW.keys() - stages.keys():  # (a long preview: old versions of files)
+            del _RAW[key]
         header = orjson.dumps({"tool": __version__, "format": FORMAT, "sha256": hashlib.sha256(body).hexdigest()})
         folder = cache_location(root)
         folder.mkdir(parents=True, exist_ok=True)
