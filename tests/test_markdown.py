@@ -24,3 +24,43 @@ def test_anchor_links_point_at_the_page_that_holds_the_id():
 
 def test_titles_placed_in_markdown_cannot_become_markup():
     assert escape_inline("<b>*x*</b> [y](z)") == r"\<b\>\*x\*\</b\> \[y\](z)"
+
+
+def _parsed(text: str) -> str:
+    """What markdown-it itself makes of a text (the parser, never the plain-prose shortcut)."""
+    from generator.render import markdown
+
+    return markdown._MD.renderer.render(markdown._MD.parse(text, {"resolve": None}), markdown._MD.options,
+                                        {"resolve": None})
+
+
+def test_plain_prose_skips_the_parser_with_the_same_bytes():
+    """to_html renders plain prose without markdown-it (render/markdown.py _PLAIN): on 30,000
+    random texts over letters, digits, spaces, newlines, punctuation and every markup character,
+    and on every prose field of the example, it gives markdown-it's
+    bytes; and the shortcut is taken often enough for the comparison to mean something."""
+    import random
+
+    from conftest import REPO
+    from generator.render import markdown
+    from generator.validate import check_root
+
+    rng = random.Random(12)
+    alphabet = list("aBzé1 \n,.;:'\"()?/%-_*#=+>&<[]!\\`|~\t") + ["  ", "\n\n", "1. ", "- ", "Ab", "ab"]
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30))) for _ in range(20_000)]
+    prose = ["Ab", "word", "é", "x1", " ", " ", ", ", ". ", ";", ":", "'", '"', "(", ")", "?", "/", "%", "-", "\n", "  "]
+    texts += ["Ab" + "".join(rng.choice(prose) for _ in range(rng.randint(1, 25))) for _ in range(10_000)]
+    corpus = check_root(REPO).corpus
+    for rule in corpus.rules.values():
+        texts += [rule.title, rule.text]
+    for doc in corpus.documents:
+        texts += [doc.summary or "", doc.title]
+    for exc in corpus.exceptions:
+        texts += [exc.summary or "", exc.title]
+    plain = 0
+    for text in texts:
+        if not text:
+            continue
+        plain += bool(markdown._PLAIN.fullmatch(text))
+        assert to_html(text) == _parsed(text), repr(text)
+    assert plain > 2_000
