@@ -67,9 +67,7 @@ class Tally:
 
 def open_log(path: Path) -> Any:
     """A log file, gzip-compressed or not (rotated logs are often compressed)."""
-    with open(path, "rb") as fh:
-        magic = fh.read(2)
-    return gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")
+    return gzip.open(path, "rb") if is_gzip(path) else open(path, "rb")
 
 
 def summarize(paths: Iterable[Path], since: str | None = None, until: str | None = None,
@@ -85,7 +83,7 @@ def summarize(paths: Iterable[Path], since: str | None = None, until: str | None
             with open_log(path) as fh:
                 events_here = tally.read(fh)
         except (EOFError, OSError, zlib.error) as error:  # gzip.BadGzipFile is an OSError
-            if not _is_gzip(path):
+            if not is_gzip(path):
                 raise
             raise NotALog(f"{path}: no decision event in it: it starts as gzip-compressed data but does not "
                           f"decompress (cut short or damaged)") from error
@@ -139,9 +137,13 @@ class _Reading:
         return events_here
 
 
-def _is_gzip(path: Path) -> bool:
-    with open(path, "rb") as fh:
-        return fh.read(2) == b"\x1f\x8b"
+def is_gzip(path: Path | str) -> bool:
+    """Whether a file is gzip-compressed, from its first bytes (a rotated log may lack .gz)."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(2) == b"\x1f\x8b"
+    except OSError:
+        return False
 
 
 def _plain(value):

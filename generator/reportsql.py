@@ -150,14 +150,11 @@ def _events_of(files: list[str], compression: str) -> str:
 def _by_compression(files: list[str]) -> dict[str, list[str]]:
     """The files by how they are stored, from their first bytes, not their names: a rotated log
     may be gzip-compressed without a .gz suffix (as `policy report --engine python` reads it)."""
+    from .report import is_gzip
+
     found: dict[str, list[str]] = {}
     for name in files:
-        try:
-            with open(name, "rb") as fh:
-                magic = fh.read(2)
-        except OSError:
-            magic = b""
-        found.setdefault("gzip" if magic == b"\x1f\x8b" else "none", []).append(name)
+        found.setdefault("gzip" if is_gzip(name) else "none", []).append(name)
     return found
 
 
