@@ -520,7 +520,7 @@ def impact(logs: tuple[Path, ...], root: Path, base: str, head_rev: str, base_bu
     from .config import load_settings
     from .gitinfo import SourceRevision
     from .bundle.data import bundle_data
-    from .history import corpus_at
+    from .history import RevisionChecks
     from .impact import replay, to_markdown
     from .runtime.decide import Bundle
 
@@ -528,12 +528,13 @@ def impact(logs: tuple[Path, ...], root: Path, base: str, head_rev: str, base_bu
         raise click.UsageError("give the decision log files to replay")
     none = SourceRevision(None, False, None)
     sides = []
+    checks = RevisionChecks(root)
     for rev, built in ((base, base_bundle), (head_rev, head_bundle)):
         if built is not None:  # unsigned or signed alike: its own integrity is checked on load
             sides.append((_run(lambda: Bundle.load(built)), str(built)))
             continue
         settings = _run(lambda: load_settings(root), root=root)
-        corpus, label = _run(lambda: corpus_at(root, None if rev == "worktree" else rev), root=root)
+        corpus, label = _run(lambda: checks.corpus(rev), root=root)
         sides.append((Bundle(bundle_data(corpus, settings, none)), label))
     (before, base_label), (after, head_label) = sides
     result = _run(lambda: replay(logs, before, after))

@@ -234,6 +234,41 @@ def test_the_repository_changelog_is_current(cli):
     assert result.exit_code == 0, result.output
 
 
+def test_diff_of_two_commits_checks_only_what_differs(repo, cli, monkeypatch):
+    """Issue 12 at scale: the two ends of a diff share what checking each file found (the
+    working tree's stage cache, content-keyed, and the other end), and blobs with the working
+    tree's bytes are not read from git. Only the file that differs is parsed, and the result is
+    the cold diff's."""
+    import generator.validate as validate
+    from generator.history.gitrepo import GitSources as Sources
+
+    first = repo.git.head.commit.hexsha
+    second = _known_pair(repo)
+    cold = diff_points(repo.root, first, second)
+    assert cli(["check", "--root", str(repo.root)]).exit_code == 0  # the stage cache: the working tree (= second)
+    parsed, read = [], []
+    real_stage, real_read = validate._file_stage, Sources.files_at
+
+    def stage(raw):
+        parsed.append(raw.path)
+        return real_stage(raw)
+
+    def files_at(self, rev, known=None):
+        files, pyproject = real_read(self, rev, known)
+        read.extend(f.path for f in files if (known or {}).get(f.path) is not f.data)
+        return files, pyproject
+
+    monkeypatch.setattr(validate, "_file_stage", stage)
+    monkeypatch.setattr(Sources, "files_at", files_at)
+    warm = diff_points(repo.root, first, second)
+    assert warm == cold
+    assert sorted(parsed) == ["exceptions/gov.yaml", "policy/main.yaml", "policy/models.yaml"]  # as at `first`
+    assert sorted(read) == sorted(parsed)  # nothing else read from git: the rest are the working tree's bytes
+    parsed.clear()
+    assert diff_points(repo.root, second, None)["summary"] == "no change to the policy"
+    assert parsed == []
+
+
 def test_warm_history_reads_no_blob(repo, monkeypatch):
     repo.edit("policy/main.yaml", "Designing weapons.", "Designing or building weapons.")
     repo.commit("Edit")

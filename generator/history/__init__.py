@@ -10,6 +10,7 @@ from typing import Mapping
 from ..config import settings_from_text
 from ..errors import Diagnostic, UsageError, ValidationFailed
 from ..facts import DATE as _DATE
+from ..gcpause import paused_collection
 from ..load import read_tree
 from ..model import Corpus
 from ..validate import CheckResult, check_files, check_root
@@ -36,17 +37,64 @@ def check_revision(root: Path, rev: str, *, today: dt.date | None = None, cache:
     return check_files(files, problems, today=today, cache=cache)
 
 
+class RevisionChecks:
+    """The checks of several revisions in one command (a diff, an impact replay), sharing what
+    checking each file found: the working tree's stage cache (content-keyed, see
+    validate/stagecache.py) and every revision checked before. A file whose git blob has the
+    working tree's bytes is taken from the working tree, not read from the object store. So a
+    diff of two commits costs the files that differ and the cross-file checks, not two whole
+    checks of every file."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self._stages: dict | None = None  # read when the first revision is checked
+        self._saved: set = set()
+        self._tree: tuple[list, list[Diagnostic]] | None = None
+
+    @property
+    def stages(self) -> dict:
+        if self._stages is None:
+            from ..validate import stagecache
+
+            self._stages = stagecache.load(self.root)
+            self._saved = set(self._stages)
+        return self._stages
+
+    def _working(self) -> tuple[list, list[Diagnostic]]:
+        if self._tree is None:
+            self._tree = read_tree(self.root)
+        return self._tree
+
+    @paused_collection
+    def check(self, rev: str | None) -> tuple[CheckResult, str]:
+        """The check of ``rev`` (None or 'worktree': the working tree) and a label for it."""
+        cache = dict(self.stages)
+        if rev is None or rev == WORKTREE:
+            result, label = check_root(self.root, cache=cache, tree=self._working()), "working tree"
+            if set(cache) != self._saved:  # what `policy check` would keep: the working tree's stages
+                from ..validate import stagecache
+
+                stagecache.save(self.root, cache)
+                self._saved = set(cache)
+        else:
+            with GitSources(self.root) as sources:
+                sha = sources.resolve(rev)
+            known = {raw.path: raw.data for raw in self._working()[0]}
+            result, label = check_revision(self.root, sha, cache=cache, known=known), sha
+        self.stages.update(cache)
+        return result, label
+
+    def corpus(self, rev: str | None) -> tuple[Corpus, str]:
+        """The validated model at ``rev`` and its label; raises ValidationFailed."""
+        result, label = self.check(rev)
+        if result.errors or result.corpus is None:
+            raise ValidationFailed(list(result.diagnostics))
+        return result.corpus, label
+
+
 def corpus_at(root: Path, rev: str | None) -> tuple[Corpus, str]:
     """The validated model at ``rev`` (None: the working tree) and a label for it."""
-    if rev is None or rev == WORKTREE:
-        result, label = check_root(root), "working tree"
-    else:
-        with GitSources(root) as sources:
-            sha = sources.resolve(rev)
-        result, label = check_revision(root, sha), sha
-    if result.errors or result.corpus is None:
-        raise ValidationFailed(list(result.diagnostics))
-    return result.corpus, label
+    return RevisionChecks(root).corpus(rev)
 
 
 def resolve_point(root: Path, point: str | None) -> str | None:
@@ -65,11 +113,13 @@ def resolve_point(root: Path, point: str | None) -> str | None:
         return sources.resolve(point)
 
 
+@paused_collection
 def diff_points(root: Path, start: str | None = "HEAD", end: str | None = None) -> dict:
     """Semantic diff between two points (default: HEAD against the working tree)."""
     start_rev, end_rev = resolve_point(root, start), resolve_point(root, end)
-    old, old_label = corpus_at(root, start_rev)
-    new, new_label = corpus_at(root, end_rev)
+    checks = RevisionChecks(root)
+    old, old_label = checks.corpus(start_rev)
+    new, new_label = checks.corpus(end_rev)
     result = diff_corpora(old, new)
     result["from"], result["to"] = old_label, new_label
     return result

@@ -44,12 +44,14 @@ class CheckResult:
         return not self.errors and not (strict and self.warnings)
 
 
-def check_root(root: Path, *, today: dt.date | None = None, cache: dict | None = None) -> CheckResult:
+def check_root(root: Path, *, today: dt.date | None = None, cache: dict | None = None,
+               tree: tuple[list[RawFile], list[Diagnostic]] | None = None) -> CheckResult:
     """Check the sources under ``root`` (the folder holding policy/ and exceptions/).
 
     ``cache``: an empty dict kept between calls (by a long-running preview) so that files whose
-    bytes did not change are not parsed and checked again."""
-    files, problems = read_tree(Path(root))
+    bytes did not change are not parsed and checked again. ``tree``: read_tree(root), when the
+    caller has read it already."""
+    files, problems = tree if tree is not None else read_tree(Path(root))
     try:
         load_settings(Path(root))
     except ValidationFailed as exc:
