@@ -62,19 +62,31 @@ def fmt_root(root: Path, *, check: bool = False, use_cache: bool = True) -> FmtR
 
     Round-trip YAML is slow (about 10 ms per 6 KB file), so the SHA-256 of every file found in
     the canonical layout is remembered beside the other caches (content-keyed, per tool version,
-    safe to delete): an unchanged file is not formatted again."""
+    safe to delete): an unchanged file is not formatted again; the others are formatted by one
+    process per CPU (forkmap.py), and written here."""
     files, problems = read_tree(Path(root))
     result = FmtResult(problems=list(problems))
     known = _load_known(Path(root)) if use_cache else set()
     canonical: set[str] = set()
+    todo = []
     for raw in files:
         digest = hashlib.sha256(raw.data).hexdigest()
         if digest in known:
             canonical.add(digest)
-            continue
-        written = _fmt_one(Path(root), raw, check, result)
-        if written is not None:
-            canonical.add(hashlib.sha256(written.encode("utf-8")).hexdigest())
+        else:
+            todo.append(raw)
+    from .forkmap import fork_map
+
+    for raw, (outcome, detail) in zip(todo, fork_map(_examine, todo)):  # files are formatted in parallel
+        if outcome == "problem":
+            result.problems.append(Diagnostic(*detail))
+        elif outcome == "canonical":
+            canonical.add(hashlib.sha256(raw.data).hexdigest())
+        elif outcome == "changed":
+            result.changed.append(raw.path)
+            if not check:
+                _write(Path(root) / raw.path, detail)
+                canonical.add(hashlib.sha256(detail.encode("utf-8")).hexdigest())
     if use_cache and canonical != known:
         _save_known(Path(root), canonical)
     return result
@@ -102,36 +114,35 @@ def _save_known(root: Path, digests: set[str]) -> None:
         pass  # only a cache
 
 
-def _fmt_one(root: Path, raw: RawFile, check: bool, result: FmtResult) -> str | None:
-    """Format one file; the text it now has when that is canonical (None otherwise)."""
+def _examine(raw: RawFile) -> tuple[str, object]:
+    """What formatting one file would do, as JSON values (so that a forked process can say it):
+    ("canonical", None), ("same", None) (canonical but for its bytes, e.g. a byte order mark, so
+    not remembered), ("changed", new text), or ("problem", the diagnostic's fields)."""
     try:
         text = decode(raw)
         before = load_yaml(text, raw.path)
     except SourceError as exc:
-        result.problems.append(exc.diagnostic)
-        return None
+        return "problem", _fields(exc.diagnostic)
     try:
         new = format_text(text)
     except Exception as exc:  # noqa: BLE001 - ruamel's own errors: our loader read it, so report and leave it
-        result.problems.append(Diagnostic(raw.path, 0, 0, f"cannot be formatted ({type(exc).__name__}); "
-                                                          f"left as it is"))
-        return None
+        return "problem", _fields(Diagnostic(raw.path, 0, 0, f"cannot be formatted ({type(exc).__name__}); "
+                                                             f"left as it is"))
     if new == text:
-        return text if raw.data == text.encode("utf-8") else None
+        return ("canonical" if raw.data == text.encode("utf-8") else "same"), None
     try:
         after = load_yaml(new, raw.path)
     except SourceError:
         after = object()
     if after != before:
-        result.problems.append(Diagnostic(raw.path, 0, 0, "formatting would change what this file says; left "
-                                                          "as it is (please report it: policy fmt must never "
-                                                          "change meaning)"))
-        return None
-    result.changed.append(raw.path)
-    if check:
-        return None
-    _write(root / raw.path, new)
-    return new
+        return "problem", _fields(Diagnostic(raw.path, 0, 0, "formatting would change what this file says; left "
+                                                             "as it is (please report it: policy fmt must never "
+                                                             "change meaning)"))
+    return "changed", new
+
+
+def _fields(d: Diagnostic) -> list:
+    return [d.path, d.line, d.col, d.message, d.severity]
 
 
 def _write(path: Path, text: str) -> None:
