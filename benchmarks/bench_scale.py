@@ -6,10 +6,13 @@ For each size N: a generated policy of N documents of 10 rules each and N except
 (benchmarks/corpus.py). The same content, as the Markdown pages `policy build` writes (one per
 document, plus the exceptions page), is given to:
 
-  policy   `policy build` as a command, from scratch (empty --out, no cache)
+  policy   `policy build --no-pdf` as a command, from scratch (empty --out, no cache); no PDFs,
+           as the anchors make none (they are made by default up to 100 documents)
   lean     a lean loop: markdown-it-py renders each page, Jinja2 puts it in a minimal layout
   mkdocs   `mkdocs build` (pip install mkdocs), default theme       (skipped when missing)
   hugo     `hugo` from Debian's package (apt-get install hugo)       (skipped when missing)
+  in-git   `policy build` of the same corpus committed to git (one commit), as policy
+           repositories are: a version page and a changes page for every document too
 
 and, for `policy` only, a rebuild as a separate command after editing one rule of one document
 (the per-file check stages and the unchanged pages of the previous build are reused).
@@ -84,6 +87,18 @@ def export_markdown(site: Path, dest: Path) -> Path:
     return dest
 
 
+def commit_copy(root: Path, dest: Path) -> Path:
+    """The corpus as policy repositories are: in git, one commit (so the build makes a version
+    page and a changes page for every document too)."""
+    shutil.copytree(root, dest)
+    env = {**os.environ, "GIT_AUTHOR_NAME": "Bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
+           "GIT_COMMITTER_NAME": "Bench", "GIT_COMMITTER_EMAIL": "bench@example.com",
+           "GIT_AUTHOR_DATE": "2024-06-06T12:00:00Z", "GIT_COMMITTER_DATE": "2024-06-06T12:00:00Z"}
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "The policy"]):
+        subprocess.run(["git", "-C", str(dest), *args], check=True, env=env, capture_output=True)
+    return dest
+
+
 def mkdocs_project(pages: Path, dest: Path) -> Path:
     (dest / "docs").mkdir(parents=True)
     for page in pages.glob("*.md"):
@@ -128,15 +143,18 @@ def main() -> None:
             root = work / f"corpus-{n}"
             generate(root, documents=n, rules=10 * n, exceptions=n)
             first = work / f"first-{n}"
-            subprocess.run([sys.executable, "-m", "generator", "build", "--root", str(root), "--out", str(first)],
+            subprocess.run([sys.executable, "-m", "generator", "build", "--no-pdf", "--root", str(root), "--out", str(first)],
                            check=True, capture_output=True)
             pages = export_markdown(first, work / f"md-{n}")
+            in_git = commit_copy(root, work / f"git-{n}")
             mk = mkdocs_project(pages, work / f"mkdocs-{n}") if have_mkdocs and n <= args.mkdocs_max else None
             hu = hugo_project(pages, work / f"hugo-{n}") if have_hugo else None
             for _ in range(args.rounds):
-                jobs = [("policy", lambda o: [sys.executable, "-m", "generator", "build", "--root", str(root),
+                jobs = [("policy", lambda o: [sys.executable, "-m", "generator", "build", "--no-pdf", "--root", str(root),
                                               "--out", str(o)], None),
-                        ("lean", lambda o: [sys.executable, "-c", LEAN, str(pages), str(o)], None)]
+                        ("lean", lambda o: [sys.executable, "-c", LEAN, str(pages), str(o)], None),
+                        ("in-git", lambda o: [sys.executable, "-m", "generator", "build", "--no-pdf", "--root", str(in_git),
+                                              "--out", str(o)], None)]
                 if mk is not None:
                     jobs.append(("mkdocs", lambda o: ["mkdocs", "build", "-q", "-d", str(o)], mk))
                 if hu is not None:
@@ -144,7 +162,7 @@ def main() -> None:
                 for name, make, cwd in jobs:
                     out = work / f"out-{name}-{n}"
                     shutil.rmtree(out, ignore_errors=True)
-                    if name == "policy":  # "from scratch": no stage cache, no spare tree either
+                    if name in ("policy", "in-git"):  # "from scratch": no caches, no spare tree either
                         shutil.rmtree(env_cache, ignore_errors=True)
                         shutil.rmtree(out.parent / f".{out.name}.spare", ignore_errors=True)
                     took, rss = run_measured(make(out), cwd)
@@ -160,7 +178,7 @@ def main() -> None:
                               if "title: Part 1 of document 2" in text else
                               text.replace("title: Part one of document 2", "title: Part 1 of document 2"))
                     doc.write_text(edited)
-                    took, rss = run_measured([sys.executable, "-m", "generator", "build", "--root", str(root),
+                    took, rss = run_measured([sys.executable, "-m", "generator", "build", "--no-pdf", "--root", str(root),
                                               "--out", str(out)])
                     results.setdefault((n, label), []).append((took, rss, size_of(out)))
             shutil.rmtree(first)
@@ -172,7 +190,7 @@ def main() -> None:
 
     print(f"{'documents':>9} {'tool':8} {'time s':>8} {'peak RSS MB':>12} {'output MB':>10} {'KB/page':>8}")
     for (n, name) in results:
-        pages = 2 * n + 8 if name in ("policy", "rebuild", "rebuild-1") else n + 1
+        pages = {"policy": 2 * n + 8, "rebuild": 2 * n + 8, "rebuild-1": 2 * n + 8, "in-git": 4 * n + 10}.get(name, n + 1)
         print(f"{n:>9,} {name:8} {med(n, name, 0):8.2f} {med(n, name, 1) / 1e6:12.0f} {med(n, name, 2) / 1e6:10.1f} "
               f"{med(n, name, 2) / 1e3 / pages:8.1f}")
     print()
@@ -185,6 +203,7 @@ def main() -> None:
         if (n, "mkdocs") in results:
             line.append(f"mkdocs {med(n, 'mkdocs', 0):.2f} s (policy {med(n, 'mkdocs', 0) / policy:.1f}x faster)")
         line.append(f"site {med(n, 'policy', 2) / med(n, 'lean', 2):.1f}x lean's")
+        line.append(f"in git {med(n, 'in-git', 0):.2f} s (version pages too: {med(n, 'in-git', 0) / policy:.1f}x)")
         line.append(f"rebuild {med(n, 'rebuild', 0):.2f} s ({policy / med(n, 'rebuild', 0):.1f}x faster; "
                     f"the first after a full build {med(n, 'rebuild-1', 0):.2f} s, "
                     f"{policy / med(n, 'rebuild-1', 0):.1f}x)")

@@ -147,6 +147,9 @@ class Corpus:
     models_by_id: Mapping[str, Model]
     exceptions_by_id: Mapping[str, Exception_]
     documents_by_id: Mapping[str, Document]
+    # what is worked out from the whole model once and then shared by every page that needs it
+    # (render/views.Links.of): filled on demand; never compared or shown
+    derived: dict = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, documents, models, exceptions) -> "Corpus":

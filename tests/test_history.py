@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import os
 import subprocess
+import sys
 
 import git
 import pytest
@@ -305,3 +306,68 @@ def test_rendering_never_calls_back_into_history(repo, tmp_path, monkeypatch):
     sealed.seal()
     with pytest.raises(RuntimeError, match="not gathered before rendering"):
         sealed.at(repo.git.head.commit.hexsha)
+
+
+def test_a_page_diff_is_the_whole_diff_restricted_to_the_page(tmp_path):
+    """Version pages diff only their own part (issue 12 at scale: 5,000 version pages each
+    diffing the whole policy made `policy build` in git take many minutes). Whatever changed,
+    moves between documents and renamed sections included, a page's diff is the whole diff's
+    part for that page."""
+    import dataclasses as dc
+    import random
+
+    from generator.history.changelog import page_diff, restrict
+    from generator.history.diff import diff_corpora
+    from generator.history.versions import EXCEPTIONS_PAGE
+    from generator.model import Corpus
+    from generator.validate import check_root
+
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from corpus import generate
+
+    generate(tmp_path / "c", documents=6, rules=120, exceptions=10, varied=True)
+    old = check_root(tmp_path / "c").corpus
+    assert old is not None
+
+    def with_sections(doc, sections):
+        return dc.replace(doc, sections=tuple(sections))
+
+    def mutate(corpus: Corpus, rng: random.Random) -> Corpus:
+        docs = {d.id: d for d in corpus.documents}
+        ids = sorted(docs)
+        a, b = rng.sample(ids, 2)
+        sa, sb = docs[a].sections[0], docs[b].sections[0]
+        moved = sa.rules[0]  # a rule moved from one document to another (same id)
+        sa = dc.replace(sa, rules=sa.rules[1:])
+        sb = dc.replace(sb, rules=sb.rules + (dc.replace(moved, document=b, section=sb.id),))
+        docs[a] = with_sections(docs[a], [sa, *docs[a].sections[1:]])
+        docs[b] = with_sections(docs[b], [sb, *docs[b].sections[1:]])
+        c = rng.choice(ids)  # a section renamed, its rules kept
+        sec = docs[c].sections[-1]
+        renamed = dc.replace(sec, id=sec.id + "-renamed", title=sec.title + " (renamed)",
+                             rules=tuple(dc.replace(r, section=sec.id + "-renamed") for r in sec.rules))
+        docs[c] = with_sections(docs[c], [*docs[c].sections[:-1], renamed])
+        d = rng.choice(ids)  # a rule reworded, another removed
+        sec = docs[d].sections[0]
+        if len(sec.rules) > 2:
+            sec = dc.replace(sec, rules=(dc.replace(sec.rules[0], text=sec.rules[0].text + " More."),) + sec.rules[2:])
+            docs[d] = with_sections(docs[d], [sec, *docs[d].sections[1:]])
+        gone = rng.choice([i for i in ids if i not in (a, b, c, d)] or [None])  # a document removed
+        if gone is not None:
+            del docs[gone]
+        exceptions = list(corpus.exceptions)
+        exceptions[0] = dc.replace(exceptions[0], title=exceptions[0].title + " (amended)")
+        return Corpus.of(list(docs.values()), corpus.models, exceptions)
+
+    rng = random.Random(7)
+    for _ in range(5):
+        new = mutate(old, rng)
+        whole = diff_corpora(old, new)
+        assert whole["rules"] and whole["sections"] and whole["exceptions"]
+        pages = sorted({d.id for d in old.documents} | {d.id for d in new.documents}) + [EXCEPTIONS_PAGE]
+        for before, after in ((old, new), (None, new), (new, old)):
+            whole = diff_corpora(before, after)
+            for page in pages:
+                assert page_diff(before, after, page) == restrict(whole, page, before, after), page
+        assert any(r.get("moved") for r in diff_corpora(old, new)["rules"])
+        old = new

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..model import Corpus
-from .diff import diff_corpora, summarize
+from .diff import diff_corpora, section_document, summarize
 from .versions import EXCEPTIONS_PAGE, Timeline, Version
 
 HEADER = """# Changelog
@@ -69,6 +69,14 @@ class Corpora:
         return self.partial.get(sha) or Corpus.of([], [], [])
 
 
+def page_diff(old: Corpus | None, new: Corpus | None, page: str) -> dict:
+    """What changed on one page (a document, or the exceptions page) between two models: the
+    diff of that page's part only, so that the cost grows with the page, not the policy."""
+    if page == EXCEPTIONS_PAGE:
+        return restrict(diff_corpora(old, new, documents=()), page, old, new)
+    return restrict(diff_corpora(old, new, documents=(page,), exceptions=False), page, old, new)
+
+
 def restrict(diff: dict, page: str, old: Corpus | None, new: Corpus | None) -> dict:
     """The part of a corpus diff that one page shows."""
     out: dict[str, Any] = {key: [] for key in ("documents", "sections", "rules", "exceptions", "models")}
@@ -82,11 +90,7 @@ def restrict(diff: dict, page: str, old: Corpus | None, new: Corpus | None) -> d
             if kind == "rules":
                 rule = corpus.rules.get(ident)
                 return rule is not None and rule.document == page
-            if corpus.sections.get(ident) is None:
-                return False
-            doc = next(
-                (d.id for d in corpus.documents if any(s.id == ident for s in d.walk_sections())), None)
-            return doc == page
+            return section_document(corpus, ident) == page
 
         out["documents"] = [d for d in diff["documents"] if d["id"] == page]
         for kind in ("sections", "rules"):
@@ -106,7 +110,7 @@ def version_changes(timeline: Timeline, corpora: Corpora) -> list[VersionChange]
             if new is None:
                 previous = version
                 continue
-            out.append(VersionChange(version, previous, new, restrict(diff_corpora(old, new), page, old, new)))
+            out.append(VersionChange(version, previous, new, page_diff(old, new, page)))
             previous = version
     out.sort(key=lambda c: (c.version.effective.isoformat() if c.version.effective else "", c.version.last.committed,
                             c.version.page), reverse=True)

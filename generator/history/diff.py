@@ -11,7 +11,7 @@ diff: a list of [op, text] with op "=" (kept), "-" (deleted) or "+" (inserted)."
 from __future__ import annotations
 
 import difflib
-from typing import Any
+from typing import Any, Collection
 
 from ..model import Corpus, Exception_, Rule
 from .classify import classify
@@ -66,20 +66,59 @@ def _empty() -> Corpus:
     return Corpus.of([], [], [])
 
 
-def diff_corpora(old: Corpus | None, new: Corpus | None) -> dict:
+def diff_corpora(old: Corpus | None, new: Corpus | None, *, documents: Collection[str] | None = None,
+                 exceptions: bool = True) -> dict:
+    """The clause-level diff of two models. A version page shows part of it, so it may ask for
+    only that part (the cost then grows with the page, not with the policy: the site has a
+    version page per document version): ``documents``, the documents whose documents, sections
+    and rules are compared (None: all), together with those that hold a section or rule of
+    theirs on the other side (so that a move in or out is a move, as in the whole diff); and
+    ``exceptions``, whether exceptions and models are compared. Classes are the whole diff's."""
     old, new = old or _empty(), new or _empty()
+    whole_old, whole_new = old, new
+    if documents is not None:
+        old, new = _around(old, new, documents), _around(new, old, documents)
     renamed = _renamed_sections(old, new)
     result = {
         "format": FORMAT,
         "documents": _documents(old, new),
         "sections": _sections(old, new, renamed),
         "rules": _rules(old, new, renamed),
-        "exceptions": _exceptions(old, new),
-        "models": _models(old, new),
+        "exceptions": _exceptions(whole_old, whole_new) if exceptions else [],
+        "models": _models(whole_old, whole_new) if exceptions else [],
     }
-    classify(result, old, new)
+    classify(result, whole_old, whole_new)
     result["summary"] = summarize(result)
     return result
+
+
+def section_document(corpus: Corpus, section_id: str) -> str | None:
+    """The id of the document that holds a section (None: no such section): from the first rule
+    under it, else (a section with no rule at all) by looking through the documents."""
+    section = corpus.sections.get(section_id)
+    if section is None:
+        return None
+    for part in section.walk():
+        if part.rules:
+            return part.rules[0].document
+    return next((d.id for d in corpus.documents if any(s.id == section_id for s in d.walk_sections())), None)
+
+
+def _around(corpus: Corpus, other: Corpus, documents: Collection[str]) -> Corpus:
+    """The part of ``corpus`` a diff of ``documents`` compares: those documents, and those that
+    hold a section or a rule that ``other`` has in them."""
+    keep = {d for d in documents if d in corpus.documents_by_id}
+    for doc_id in documents:
+        doc = other.documents_by_id.get(doc_id)
+        if doc is None:
+            continue
+        for section in doc.walk_sections():
+            if (home := section_document(corpus, section.id)) is not None:
+                keep.add(home)
+            for rule in section.rules:
+                if (mine := corpus.rules.get(rule.id)) is not None:
+                    keep.add(mine.document)
+    return Corpus.of([corpus.documents_by_id[d] for d in sorted(keep)], (), ())
 
 
 def _documents(old: Corpus, new: Corpus) -> list[dict[str, Any]]:

@@ -184,7 +184,7 @@ def plan_pages(corpus: Corpus, settings: Settings, revision: SourceRevision,
     """Every page of the site, with fingerprints; nothing is rendered yet."""
     trees = language_trees(corpus, settings, translations)
     info = site_info(corpus, settings, revision)
-    links = Links(corpus)
+    links = Links.of(corpus)
     common = _digest(templates_digest(), repr(settings), revision.label, str(info.version),
                      info.documents, info.exceptions_title)
     base = settings.base_url
@@ -338,7 +338,7 @@ def _tree_pages(tree: Tree, trees: list[Tree], settings: Settings, revision: Sou
     corpus, prefix = tree.corpus, tree.prefix
     up = "../" if prefix else ""  # from the tree's root to the site's
     info = site_info(corpus, settings, revision, tree.exceptions_title)
-    links = Links(corpus)
+    links = Links.of(corpus)
     gettext = gettext_for(tree.code, dict(tree.ui)) if tree.code else None
     date = date_formatter(tree.code, long_date)
     common = _digest(common, tree.digest, info.documents, info.exceptions_title, sorted(tree.fallback.items()),

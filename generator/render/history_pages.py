@@ -11,8 +11,7 @@ from typing import Callable
 from xml.sax.saxutils import escape
 
 from ..config import Settings
-from ..history.changelog import Corpora, restrict
-from ..history.diff import diff_corpora
+from ..history.changelog import Corpora, page_diff
 from ..history.versions import EXCEPTIONS_PAGE, Timeline, Version
 from ..model import Corpus
 from .lazy import Lazy
@@ -111,7 +110,7 @@ def _version_pages(history: SiteHistory, v: Version, previous: Version | None, s
 
     def render_version() -> bytes:
         c = corpus()
-        links = Links(c)
+        links = Links.of(c)
         title = _title(v.page, c, settings)
         banner = _banner(v, title)
         if v.page == EXCEPTIONS_PAGE:
@@ -126,13 +125,13 @@ def _version_pages(history: SiteHistory, v: Version, previous: Version | None, s
     def render_changes() -> bytes:
         new = corpus()
         old = shown_corpus(corpora, previous) if previous else None
-        diff = restrict(diff_corpora(old, new), v.page, old, new)
+        diff = page_diff(old, new, v.page)
         entries, changed_ids = _entries(diff, old, new)
         total = (sum(1 for _ in new.documents_by_id[v.page].rules()) if v.page != EXCEPTIONS_PAGE
                  else len(new.exceptions))
         unchanged = max(0, total - len(changed_ids))
         title = _title(v.page, new, settings)
-        return html(base + "changes/index.html", "redline.html", "../../../../", "versions", links=Links(new),
+        return html(base + "changes/index.html", "redline.html", "../../../../", "versions", links=Links.of(new),
                     title=title, date_text=long_date(v.effective) or v.label,
                     previous_href=f"../../{previous.label}/" if previous else "",
                     previous_text=long_date(previous.effective) if previous else "", this_href="../",
@@ -156,7 +155,7 @@ def _version_pdf(pdf: Callable, v: Version, path: str, key: str, corpus: Callabl
     """The PDF of one version, as it read then: its date and commit in the footer. Its sources
     are loaded (Lazy) only when it is rendered."""
     shown = Lazy(corpus)
-    links = Lazy(lambda: Links(shown()))
+    links = Lazy(lambda: Links.of(shown()))
     heading = Lazy(lambda: _title(v.page, shown(), settings))
     if v.page == EXCEPTIONS_PAGE:
         page = pdf(path, "pdf_exceptions.html", "../../../", key, heading, v.effective, v.last.short,

@@ -54,6 +54,15 @@ class Links:
                 for permit in exc.permits:
                     self.relaxed_by.setdefault(permit.rule, []).append(exc.id)
 
+    @classmethod
+    def of(cls, corpus: Corpus) -> "Links":
+        """The links of ``corpus``, made once per model: a site with history has a version page
+        per document version, and each made its own from the whole policy."""
+        links = corpus.derived.get(cls)
+        if links is None:
+            links = corpus.derived[cls] = cls(corpus)
+        return links
+
     def href(self, anchor: str, from_page: str | None, root: str = "../") -> str:
         """``from_page``: the document id of the page the link is on (None for other pages);
         ``root``: the relative path from that page to the site root ('', '../', '../../../')."""
