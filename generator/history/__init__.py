@@ -23,11 +23,11 @@ WORKTREE = "worktree"
 
 
 def check_revision(root: Path, rev: str, *, today: dt.date | None = None, cache: dict | None = None,
-                   known: Mapping[str, bytes] | None = None) -> CheckResult:
-    """Check the sources as they were at ``rev``, read from git objects (no checkout); ``known``:
-    see GitSources.files_at."""
+                   known: Mapping[str, bytes] | None = None, blobs: dict[str, bytes] | None = None) -> CheckResult:
+    """Check the sources as they were at ``rev``, read from git objects (no checkout); ``known``
+    and ``blobs``: see GitSources.files_at."""
     with GitSources(root) as sources:
-        files, pyproject = sources.files_at(rev, known)
+        files, pyproject = sources.files_at(rev, known, blobs)
     problems: list[Diagnostic] = []
     if pyproject is not None:
         try:

@@ -35,6 +35,7 @@ class Corpora:
         self.root = root
         self.loaded: dict[str, Corpus | None] = {}
         self.file_cache: dict = {}
+        self.blobs: dict[str, bytes] = {}  # blob id -> bytes: the commits share most of their files
         self.partial: dict[str, Corpus | None] = {}
         self.sealed = False  # set once a build has gathered what it renders: no more loading
 
@@ -46,7 +47,7 @@ class Corpora:
                 raise RuntimeError(f"the sources at {sha[:12]} were not gathered before rendering")
             from . import check_revision
 
-            result = check_revision(self.root, sha, cache=self.file_cache)
+            result = check_revision(self.root, sha, cache=self.file_cache, blobs=self.blobs)
             self.loaded[sha] = result.corpus if not result.errors else None
             self.partial[sha] = result.corpus
         return self.loaded[sha]

@@ -225,11 +225,14 @@ class GitSources:
     def _paths(self) -> list[str]:
         return [self.prefix + d for d in SOURCE_DIRS] + [self.prefix + "pyproject.toml"]
 
-    def files_at(self, rev: str, known: Mapping[str, bytes] | None = None) -> tuple[list[RawFile], bytes | None]:
+    def files_at(self, rev: str, known: Mapping[str, bytes] | None = None,
+                 blobs: dict[str, bytes] | None = None) -> tuple[list[RawFile], bytes | None]:
         """The source files at ``rev`` from git objects, and its pyproject.toml (or None).
 
         ``known``: bytes already at hand by path (the working tree's); a file whose git blob id
-        matches them is taken from there instead of being read from the object store."""
+        matches them is taken from there instead of being read from the object store.
+        ``blobs``: blob id -> bytes, kept by a caller that reads many revisions (most of their
+        files are the same blobs): read from there, and filled with every blob read."""
         known = known or {}
         commit = self.repo.commit(self.resolve(rev))
         files: list[RawFile] = []
@@ -249,10 +252,14 @@ class GitSources:
                 if same is not None and blob_id(same) == item.hexsha:
                     files.append(RawFile(rel, kind, same))
                     continue
-                if item.size > MAX_FILE_BYTES:
+                if blobs is not None and item.hexsha in blobs:
+                    data = blobs[item.hexsha]
+                elif item.size > MAX_FILE_BYTES:
                     data = b"\0" * (MAX_FILE_BYTES + 1)  # refused by the loader's size rule
                 else:
                     data = item.data_stream.read()
+                    if blobs is not None:
+                        blobs[item.hexsha] = data
                 files.append(RawFile(rel, kind, data))
         try:
             pyproject = (commit.tree / (self.prefix + "pyproject.toml")).data_stream.read()
