@@ -398,3 +398,49 @@ def test_models_at_many_commits_read_each_blob_once(repo, monkeypatch):
     assert set(read) == listed  # every blob of the three commits, once
     assert [r.text for r in (m.rules["weapons.design"] for m in models)] == [
         "Designing weapons.", "Designing or building weapons.", "Designing or selling or building weapons."]
+
+
+def _renamed_pairwise(old, new):
+    """The pair-by-pair matching _renamed_sections replaced (kept here as the reference)."""
+    gone = [s for s in old.sections.values() if s.id not in new.sections]
+    fresh = [s for s in new.sections.values() if s.id not in old.sections]
+    mapping = {}
+    for o in gone:
+        o_rules = {r.id for r in o.rules}
+        best, score = None, 0.0
+        for n in fresh:
+            if n.id in mapping.values():
+                continue
+            n_rules = {r.id for r in n.rules}
+            if o_rules and n_rules:
+                overlap = len(o_rules & n_rules) / len(o_rules | n_rules)
+            else:
+                overlap = 1.0 if o.title == n.title else 0.0
+            if overlap > score:
+                best, score = n, overlap
+        if best is not None and score >= 0.5:
+            mapping[o.id] = best.id
+    return mapping
+
+
+def test_renamed_sections_match_the_pairwise_reference_on_random_restructurings():
+    import random
+    from types import SimpleNamespace as NS
+
+    from generator.history.diff import _renamed_sections
+
+    rng = random.Random(3)
+    for _ in range(400):
+        rules = [NS(id=f"r{i}") for i in range(rng.randint(0, 30))]
+        titles = ["A", "B", "C", "D"]
+
+        def sections(prefix):
+            out = {}
+            for i in range(rng.randint(0, 8)):
+                own = tuple(rng.sample(rules, rng.randint(0, min(4, len(rules))))) if rng.random() < 0.8 else ()
+                sid = f"{prefix if rng.random() < 0.6 else 'same'}-{i}"
+                out[sid] = NS(id=sid, title=rng.choice(titles), rules=own)
+            return out
+
+        old, new = NS(sections=sections("old")), NS(sections=sections("new"))
+        assert _renamed_sections(old, new) == _renamed_pairwise(old, new)

@@ -144,25 +144,42 @@ def _documents(old: Corpus, new: Corpus) -> list[dict[str, Any]]:
 
 
 def _renamed_sections(old: Corpus, new: Corpus) -> dict[str, str]:
-    """old section id -> new section id, for sections whose id changed but whose rules stayed."""
+    """old section id -> new section id, for sections whose id changed but whose rules stayed:
+    for each section gone (in source order), the new section it shares the most rules with
+    (Jaccard overlap of their own rules, at least 0.5), or, where either holds no rule, one of
+    the same title; the first in source order on a tie, each new section taken once. The
+    candidates come from indexes (the new section of each rule, new sections by title), so a
+    restructuring that renames thousands of sections is not compared pair by pair."""
     gone = [s for s in old.sections.values() if s.id not in new.sections]
     fresh = [s for s in new.sections.values() if s.id not in old.sections]
+    if not gone or not fresh:
+        return {}
+    order = {n.id: i for i, n in enumerate(fresh)}
+    by_rule: dict[str, list] = {}  # (one section per rule in a valid policy; any number here)
+    for n in fresh:
+        for r in n.rules:
+            by_rule.setdefault(r.id, []).append(n)
+    by_title: dict[str, list] = {}
+    for n in fresh:
+        by_title.setdefault(n.title, []).append(n)
+    taken: set[str] = set()
     mapping: dict[str, str] = {}
     for o in gone:
         o_rules = {r.id for r in o.rules}
-        best, score = None, 0.0
-        for n in fresh:
-            if n.id in mapping.values():
-                continue
-            n_rules = {r.id for r in n.rules}
-            if o_rules and n_rules:
-                overlap = len(o_rules & n_rules) / len(o_rules | n_rules)
-            else:
-                overlap = 1.0 if o.title == n.title else 0.0
-            if overlap > score:
-                best, score = n, overlap
-        if best is not None and score >= 0.5:
-            mapping[o.id] = best.id
+        scores: dict[str, float] = {}
+        for rule_id in o_rules:
+            for n in by_rule.get(rule_id, ()):
+                if n.id not in scores:
+                    n_rules = {r.id for r in n.rules}
+                    scores[n.id] = len(o_rules & n_rules) / len(o_rules | n_rules)
+        for n in by_title.get(o.title, ()):
+            if not o_rules or not n.rules:
+                scores[n.id] = 1.0
+        choice = min((sid for sid in scores if sid not in taken and scores[sid] > 0),
+                     key=lambda sid: (-scores[sid], order[sid]), default=None)
+        if choice is not None and scores[choice] >= 0.5:
+            mapping[o.id] = choice
+            taken.add(choice)
     return mapping
 
 
