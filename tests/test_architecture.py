@@ -14,7 +14,7 @@ from conftest import REPO
 
 PACKAGE = REPO / "generator"
 AUTHORING = ("generator.load", "generator.validate", "generator.render", "generator.history", "generator.model",
-             "generator.cli", "generator.build", "generator.preview", "generator.config", "generator.gitinfo",
+             "generator.cli", "generator.commands", "generator.build", "generator.preview", "generator.config", "generator.gitinfo",
              "generator.scaffold", "generator.report", "generator.errors", "generator.bundle.write",
              "generator.bundle.data", "generator.bundle.sign", "generator.opa", "generator.schema")
 LIBRARIES = ("jinja2", "git", "yaml", "markdown_it", "mdit_py_plugins", "watchfiles", "click", "jsonschema",

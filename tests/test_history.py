@@ -254,8 +254,8 @@ def test_diff_of_two_commits_checks_only_what_differs(repo, cli, monkeypatch):
         parsed.append(raw.path)
         return real_stage(raw)
 
-    def files_at(self, rev, known=None):
-        files, pyproject = real_read(self, rev, known)
+    def files_at(self, rev, known=None, blobs=None):
+        files, pyproject = real_read(self, rev, known, blobs)
         read.extend(f.path for f in files if (known or {}).get(f.path) is not f.data)
         return files, pyproject
 
