@@ -66,9 +66,10 @@ def _build(root: Path, out: Path, *, today: dt.date | None = None,
         key, algorithm = load_private_key(Path(sign_key))
         signing = Signing(key, algorithm, key_id)
     check_output_folder(out, root)
+    stages: dict = {}  # the working tree's per-file stages, shared with the models at past commits
     if rev is None:
         result = check_root(root, today=today, cache=sources) if sources is not None else \
-            check_root_cached(root, today=today)
+            check_root_cached(root, today=today, keep=stages)
     else:
         result = check_revision(root, rev, today=today, cache=sources)
     if result.errors or result.corpus is None:
@@ -95,7 +96,7 @@ def _build(root: Path, out: Path, *, today: dt.date | None = None,
         found = found + said
     if any(d.severity == "error" for d in found):
         raise ValidationFailed(list(result.diagnostics) + found)
-    history = site_history(root, rev or "HEAD", revision)
+    history = site_history(root, rev or "HEAD", revision, stages or sources)
     pages = plan_pages(result.corpus, settings, revision, result.digests, signing, history, translations)
     from .render import search
 
@@ -155,7 +156,7 @@ def as_of_date(revision: SourceRevision) -> dt.date:
     return dt.datetime.now(dt.timezone.utc).date()
 
 
-def site_history(root: Path, rev: str, revision: SourceRevision) -> SiteHistory:
+def site_history(root: Path, rev: str, revision: SourceRevision, stages: dict | None = None) -> SiteHistory:
     try:
         with GitSources(root) as sources:
             if not sources.has_commits:
@@ -167,4 +168,4 @@ def site_history(root: Path, rev: str, revision: SourceRevision) -> SiteHistory:
         return SiteHistory(None, None, "The sources are not in a git repository, so there is no version history.")
     line = timeline(root, rev, as_of=as_of_date(revision))
     note = "This history is incomplete: it was built from a shallow clone." if shallow else ""
-    return SiteHistory(line, Corpora(root), note)
+    return SiteHistory(line, Corpora(root, stages), note)

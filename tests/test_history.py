@@ -444,3 +444,20 @@ def test_renamed_sections_match_the_pairwise_reference_on_random_restructurings(
 
         old, new = NS(sections=sections("old")), NS(sections=sections("new"))
         assert _renamed_sections(old, new) == _renamed_pairwise(old, new)
+
+
+def test_a_build_in_git_checks_each_file_once(repo, tmp_path, monkeypatch):
+    """The version pages need the model at past commits; the files a commit shares with the
+    working tree come from the working tree's check (the same objects: no second parse, no
+    second copy in memory)."""
+    import generator.validate as validate
+    from generator.build import build
+
+    repo.edit("policy/main.yaml", "Designing weapons.", "Designing or building weapons.")
+    repo.commit("Edit")
+    staged = []
+    real = validate._file_stage
+    monkeypatch.setattr(validate, "_file_stage", lambda raw: staged.append((raw.path, raw.data)) or real(raw))
+    build(repo.root, tmp_path / "site", pdf=False)
+    assert len(staged) == len(set(staged))  # no file's bytes checked twice
+    assert len({data for path, data in staged if path == "policy/main.yaml"}) == 2  # the edit's two versions

@@ -31,10 +31,13 @@ class VersionChange:
 class Corpora:
     """The validated model at commits, each loaded once."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, stages: dict | None = None):
+        """``stages``: the working tree's per-file stages (check_root_cached's ``keep``), so that
+        the files a commit shares with it are neither parsed again nor held twice in memory (the
+        models share their objects)."""
         self.root = root
         self.loaded: dict[str, Corpus | None] = {}
-        self.file_cache: dict = {}
+        self.file_cache: dict = dict(stages) if stages else {}  # (path, sha256) -> stage, of every commit read
         self.blobs: dict[str, bytes] = {}  # blob id -> bytes: the commits share most of their files
         self.partial: dict[str, Corpus | None] = {}
         self.sealed = False  # set once a build has gathered what it renders: no more loading
@@ -47,7 +50,9 @@ class Corpora:
                 raise RuntimeError(f"the sources at {sha[:12]} were not gathered before rendering")
             from . import check_revision
 
-            result = check_revision(self.root, sha, cache=self.file_cache, blobs=self.blobs)
+            cache = dict(self.file_cache)  # (check_files keeps only this commit's entries in it)
+            result = check_revision(self.root, sha, cache=cache, blobs=self.blobs)
+            self.file_cache.update(cache)
             self.loaded[sha] = result.corpus if not result.errors else None
             self.partial[sha] = result.corpus
         return self.loaded[sha]
