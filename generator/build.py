@@ -12,7 +12,7 @@ from .bundle.write import Signing
 from .bundle.sign import load_private_key
 from .config import Settings, load_settings, settings_from_text
 from .errors import Diagnostic, UsageError, ValidationFailed
-from .gcpause import paused_collection
+from .gcpause import collecting_after, paused_collection
 from .gitinfo import SourceRevision, first_parent_count, source_revision
 from .history import check_revision
 from .history.changelog import Corpora
@@ -81,16 +81,9 @@ def _build(root: Path, out: Path, *, today: dt.date | None = None,
     if pdf is not None:
         settings = dataclasses.replace(settings, pdf=pdf)
     translations, found = read_translations(root, rev, result.corpus, settings)
-    if settings.search is None:  # not asked for either way: search up to SEARCH_AUTO_DOCUMENTS documents
-        from .render.search import SEARCH_AUTO_DOCUMENTS
-
-        documents = len(result.corpus.documents)
-        settings = dataclasses.replace(settings, search=documents <= SEARCH_AUTO_DOCUMENTS)
-        if documents > SEARCH_AUTO_DOCUMENTS:
-            found = found + [Diagnostic(
-                "pyproject.toml", 0, 0, f"the site has no search: {documents:,} documents are more than "
-                f"{SEARCH_AUTO_DOCUMENTS:,} (its index takes about 190 MB of memory and 1.2 s per 1,000 "
-                f"documents); search = true in [tool.policy] builds it", "note")]
+    if settings.search is None:  # not asked for either way: see search_by_default
+        settings, said = search_by_default(settings, result.corpus)
+        found = found + said
     if settings.pdf is None:  # not asked for either way: see pdf_by_default
         settings, said = pdf_by_default(settings, len(result.corpus.documents))
         found = found + said
@@ -103,6 +96,25 @@ def _build(root: Path, out: Path, *, today: dt.date | None = None,
     stats = write_site(pages, out, memory, seal=history.corpora.seal if history is not None and history.corpora else None,
                        jobs=jobs, finish=search.index_site if settings.search else search.remove_index)
     return BuildResult(out, stats, tuple(sorted(result.warnings + found)), revision.label)
+
+
+def search_by_default(settings: Settings, corpus) -> tuple[Settings, list[Diagnostic]]:
+    """Search when neither [tool.policy] search nor a build option says: for sites of up to
+    SEARCH_AUTO_DOCUMENTS documents and SEARCH_AUTO_RULES rules. Pagefind holds every indexed
+    page in memory, so beyond either it would take the build past a gigabyte; the build says so."""
+    from .render.search import SEARCH_AUTO_DOCUMENTS, SEARCH_AUTO_RULES
+
+    documents, rules = len(corpus.documents), len(corpus.rules)
+    if documents > SEARCH_AUTO_DOCUMENTS:
+        why = f"{documents:,} documents are more than {SEARCH_AUTO_DOCUMENTS:,}"
+    elif rules > SEARCH_AUTO_RULES:
+        why = f"{rules:,} rules are more than {SEARCH_AUTO_RULES:,}"
+    else:
+        return dataclasses.replace(settings, search=True), []
+    return dataclasses.replace(settings, search=False), [Diagnostic(
+        "pyproject.toml", 0, 0, f"the site has no search: {why} (its index takes about 190 MB of memory and "
+        f"1.2 s per 1,000 documents of 10 rules, and 1.07 GB at 100,000 rules); search = true in "
+        f"[tool.policy] builds it", "note")]
 
 
 def pdf_by_default(settings: Settings, documents: int) -> tuple[Settings, list[Diagnostic]]:
@@ -156,6 +168,7 @@ def as_of_date(revision: SourceRevision) -> dt.date:
     return dt.datetime.now(dt.timezone.utc).date()
 
 
+@collecting_after
 def site_history(root: Path, rev: str, revision: SourceRevision, stages: dict | None = None) -> SiteHistory:
     try:
         with GitSources(root) as sources:

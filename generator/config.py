@@ -26,7 +26,7 @@ class Settings:
     notice_days: int = 0  # days between a change that makes a rule stricter and its taking effect; 0: off
     owners: tuple[tuple[str, tuple[str, ...]], ...] = ()  # [tool.policy.owners]: what -> who, for CODEOWNERS
     require_approval: str = "none"  # "looser" | "any": such changes need an Approved-by trailer
-    search: bool | None = None  # a search box and its index (Pagefind); None: up to SEARCH_AUTO_DOCUMENTS
+    search: bool | None = None  # a search box and its index (Pagefind); None: up to SEARCH_AUTO_DOCUMENTS and _RULES
     pdf: bool | None = None  # PDFs of every document and version; None: made when WeasyPrint and Pango are there
 
     @property

@@ -30,3 +30,22 @@ def paused_collection(fn: Callable[P, R]) -> Callable[P, R]:
                 gc.enable()
 
     return wrapper
+
+
+def collecting_after(fn: Callable[P, R]) -> Callable[P, R]:
+    """Run ``fn`` (with collection as it is: paused during a build), then collect the cycles it
+    left behind, scanning only the objects made since it started: those that already existed are
+    frozen meanwhile (gc.freeze). The cold history timeline of a build leaves about 200 MB of
+    cyclic garbage at 100,000 rules, which a paused collector kept until the build ended, and
+    every forked render worker started with."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        gc.freeze()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            gc.collect()
+            gc.unfreeze()
+
+    return wrapper

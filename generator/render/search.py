@@ -26,10 +26,12 @@ KEEP_SUFFIXES = (".pf_meta", ".pagefind")
 KEEP_DIRS = ("index", "fragment")
 
 
-#: Sites of more documents get search only when asked (search = true): Pagefind holds every
-#: indexed page in memory, about 190 MB and 1.2 s per 1,000 documents (docs/benchmarks.md), which
-#: would take a 10,000-document build past a gigabyte.
+#: Sites of more documents, or more rules, get search only when asked (search = true): Pagefind
+#: holds every indexed page in memory, about 190 MB and 1.2 s per 1,000 documents of 10 rules,
+#: and 1.07 GB for 1,000 documents of 100 rules (docs/benchmarks.md): past either limit a build
+#: would go past a gigabyte.
 SEARCH_AUTO_DOCUMENTS = 2000
+SEARCH_AUTO_RULES = 50_000
 
 
 class SearchIndexFailed(PolicyError):
