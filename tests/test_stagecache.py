@@ -111,3 +111,21 @@ def test_files_checked_by_a_forked_helper_give_the_same_result(corpus_root, monk
     assert together.errors and together.errors == alone.errors
     rules = together.corpus.rules
     assert all(dict(rules[r].positions) == dict(alone.corpus.rules[r].positions) for r in rules)
+
+
+def test_load_corpus_and_a_strict_build_take_unchanged_files_from_the_cache(root, tmp_path, cli, monkeypatch):
+    """Every command that checks the working tree keeps and reuses the stage cache: `policy
+    build --strict` used to check every file twice (once uncached, then again in the build), and
+    `policy codeowners` (load_corpus) once more on every run."""
+    import generator.validate as validate
+    from generator.validate import load_corpus
+
+    staged = []
+    real = validate._file_stage
+    monkeypatch.setattr(validate, "_file_stage", lambda raw: staged.append(raw.path) or real(raw))
+    first = load_corpus(root)
+    assert staged  # cold: the files were checked
+    staged.clear()
+    assert load_corpus(root) == first and staged == []  # warm: none checked again
+    assert cli(["build", "--strict", "--no-pdf", "--root", str(root), "--out", str(tmp_path / "site")]).exit_code == 0
+    assert staged == []

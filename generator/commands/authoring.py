@@ -97,11 +97,11 @@ def build(root: Path, out: Path | None, strict: bool, today: dt.date | None, sig
 def _build_command(root: Path, out: Path | None, strict: bool, today: dt.date | None, sign_key: Path | None,
                    key_id: str, rev: str | None, jobs: int | None, pdf: bool | None) -> None:
     from ..build import build as run_build
-    from ..validate import CheckResult, check_root
+    from ..validate import CheckResult, check_root_cached
 
     target = out if out is not None else root / "site"
-    if strict:
-        result = run(lambda: check_root(root, today=today))
+    if strict:  # (the build's own check then takes every file from the stage cache)
+        result = run(lambda: check_root_cached(root, today=today))
         if result.corpus is not None and not result.errors and rev is None:
             from ..config import load_settings
 

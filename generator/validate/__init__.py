@@ -177,8 +177,9 @@ def check_files(files: list[RawFile], problems: list[Diagnostic] | None = None, 
 
 
 def load_corpus(root: Path, *, today: dt.date | None = None, strict: bool = False) -> Corpus:
-    """The validated model of ``root``; raises ValidationFailed listing every problem."""
-    result = check_root(root, today=today)
+    """The validated model of ``root``; raises ValidationFailed listing every problem. Files whose
+    bytes were checked before come from the stage cache (stagecache.py)."""
+    result = check_root_cached(root, today=today)
     if not result.ok(strict) or result.corpus is None:
         raise ValidationFailed(list(result.diagnostics))
     return result.corpus
