@@ -17,7 +17,7 @@ from typing import Any, Callable, Sequence, TypeVar
 
 import orjson
 
-from .procs import die_with_parent
+from .procs import fork_sending, received
 
 T = TypeVar("T")
 
@@ -50,37 +50,17 @@ def fork_map(fn: Callable[[T], Any], items: Sequence[T], *, jobs: int | None = N
 
 
 def _fork(fn: Callable[[T], Any], items: Sequence[T], share: int, workers: int) -> tuple[int, int]:
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the helper: its share, sent as JSON; it leaves without running the parent's exit code
-        os.close(read_end)
-        die_with_parent()
-        code = 1
-        try:
-            body = orjson.dumps([fn(items[i]) for i in range(share, len(items), workers)])
-            with os.fdopen(write_end, "wb") as pipe:
-                pipe.write(body)
-            code = 0
-        finally:
-            os._exit(code)
-    os.close(write_end)
-    return pid, read_end
+    """A helper computing its share (every ``workers``-th item from ``share``), sent as JSON."""
+    return fork_sending(lambda: orjson.dumps([fn(items[i]) for i in range(share, len(items), workers)]))
 
 
 def _receive(read_end: int, pid: int) -> list[Any] | None:
     """What a helper sent (None when it failed: it is then redone here)."""
-    chunks: list[bytes] = []
-    try:
-        with os.fdopen(read_end, "rb") as pipe:
-            while chunk := pipe.read(1 << 20):
-                chunks.append(chunk)
-    except OSError:
-        chunks = []
-    _, status = os.waitpid(pid, 0)
-    if status != 0:
+    body = received(pid, read_end)
+    if body is None:
         return None
     try:
-        values = orjson.loads(b"".join(chunks))
+        values = orjson.loads(body)
     except orjson.JSONDecodeError:
         return None
     return values if isinstance(values, list) else None

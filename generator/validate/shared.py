@@ -15,7 +15,7 @@ import os
 from typing import Callable
 
 from ..load import RawFile
-from ..procs import die_with_parent
+from ..procs import fork_sending, received
 
 #: Fewer files than this are checked in this process alone (forking costs more than it saves).
 SHARED_MIN_FILES = 400
@@ -28,27 +28,13 @@ def stage_files(todo: list[tuple[tuple[str, str], RawFile]], stage: Callable[[Ra
     from .stagecache import decode, encode  # (here: the tests replace them)
 
     mine, theirs = todo[: len(todo) // 2], todo[len(todo) // 2:]
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the helper: check its half, send it, leave without running the parent's exit code
-        os.close(read_end)
-        die_with_parent()
-        code = 1
-        try:
-            body = encode({key: stage(raw) for key, raw in theirs})
-            with os.fdopen(write_end, "wb") as pipe:
-                pipe.write(body)
-            code = 0
-        finally:
-            os._exit(code)
-    os.close(write_end)
+    pid, read_end = fork_sending(lambda: encode({key: stage(raw) for key, raw in theirs}))  # the helper's half
     try:
         out = {key: stage(raw) for key, raw in mine}
     finally:
-        body = _read_all(read_end)
-        _, status = os.waitpid(pid, 0)
+        body = received(pid, read_end)
     try:
-        if status != 0:
+        if body is None:
             raise ValueError("the helper failed")
         found = decode(body)
     except (ValueError, KeyError, TypeError, IndexError, AttributeError):
@@ -56,11 +42,3 @@ def stage_files(todo: list[tuple[tuple[str, str], RawFile]], stage: Callable[[Ra
     for key, raw in theirs:  # (a file the cache does not hold, or a failed helper: checked here)
         out[key] = found[key] if key in found else stage(raw)
     return out
-
-
-def _read_all(fd: int) -> bytes:
-    chunks: list[bytes] = []
-    with os.fdopen(fd, "rb") as pipe:
-        while chunk := pipe.read(1 << 20):
-            chunks.append(chunk)
-    return b"".join(chunks)
