@@ -27,7 +27,9 @@ faster than a full build at 1,000.
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -73,6 +75,37 @@ def run_measured(cmd: list[str], cwd: Path | None = None) -> tuple[float, int]:
             errors.seek(0)
             raise SystemExit(f"{' '.join(cmd)} failed: {errors.read().decode(errors='replace')[-2000:]}")
     return took, usage.ru_maxrss * 1024
+
+
+def run_build(cmd: list[str]) -> tuple[float, int, int]:
+    """run_measured for `policy build`, with the number of pages it rendered (from its summary)."""
+    env_out = Path(tempfile.mkstemp(prefix="policy-bench-out-")[1])
+    try:
+        with open(env_out, "wb") as fh:
+            start = time.perf_counter()
+            proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.DEVNULL)
+            _, status, usage = os.wait4(proc.pid, 0)
+            took = time.perf_counter() - start
+        text = env_out.read_text()
+    finally:
+        env_out.unlink()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed: {text[-2000:]}")
+    found = re.search(r"\((\d+) rendered", text)
+    if not found:
+        raise SystemExit(f"no build summary in: {text[-2000:]}")
+    return took, usage.ru_maxrss * 1024, int(found.group(1))
+
+
+def edit_one_rule(root: Path, count: int) -> None:
+    """Give the first rule of doc-002 a new title, never seen before in this run."""
+    doc = root / "policy" / "doc-002.yaml"
+    text = doc.read_text()
+    edited, n = re.subn(r"(?m)^(      - id: doc-002\.rule-00-0\n        title: )[^\n]*$",
+                        lambda m: f"{m.group(1)}Edited rule title, edit {count}.", text, count=1)
+    if n != 1:
+        raise SystemExit(f"{doc}: no rule doc-002.rule-00-0 to edit")
+    doc.write_text(edited)
 
 
 def size_of(folder: Path) -> int:
@@ -134,10 +167,14 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
     have_mkdocs = shutil.which("mkdocs") is not None
     have_hugo = shutil.which("hugo") is not None
+    # the tool as installed: pip compiles every module; a checkout run with PYTHONDONTWRITEBYTECODE
+    # (or a fresh worktree) would compile them from source in every command, 0.1 s each time
+    compileall.compile_dir(str(HERE.parent / "generator"), quiet=1)
     work = Path(tempfile.mkdtemp(prefix="policy-bench-scale-"))
     env_cache = work / "cache"
     os.environ["POLICY_CACHE_DIR"] = str(env_cache)
     results: dict[tuple[int, str], list[tuple[float, int, int]]] = {}
+    edits = 0
     try:
         for n in sizes:
             root = work / f"corpus-{n}"
@@ -167,19 +204,18 @@ def main() -> None:
                         shutil.rmtree(out.parent / f".{out.name}.spare", ignore_errors=True)
                     took, rss = run_measured(make(out), cwd)
                     results.setdefault((n, name), []).append((took, rss, size_of(out)))
-                # the rebuild as a separate command, after a one-section-title edit: first right after
-                # the full build (no spare tree yet: every folder is made again), then again after a
-                # second edit, as while editing (the previous site's tree kept as the spare one)
+                # the rebuild as a separate command, after a one-rule edit (a new title each time: a
+                # title seen before would find its pages in the cache): first right after the full
+                # build (no spare tree yet: every folder is made again), then again after a second
+                # edit, as while editing (the previous site's tree kept as the spare one)
                 out = work / f"out-policy-{n}"
-                doc = root / "policy" / "doc-002.yaml"
                 for label in ("rebuild-1", "rebuild"):
-                    text = doc.read_text()
-                    edited = (text.replace("title: Part 1 of document 2", "title: Part one of document 2")
-                              if "title: Part 1 of document 2" in text else
-                              text.replace("title: Part one of document 2", "title: Part 1 of document 2"))
-                    doc.write_text(edited)
-                    took, rss = run_measured([sys.executable, "-m", "generator", "build", "--no-pdf", "--root", str(root),
-                                              "--out", str(out)])
+                    edits += 1
+                    edit_one_rule(root, edits)
+                    took, rss, rendered = run_build([sys.executable, "-m", "generator", "build", "--no-pdf",
+                                                     "--root", str(root), "--out", str(out)])
+                    if rendered < 2:  # the document's page and its Markdown twin, at least
+                        raise SystemExit(f"the edit re-rendered {rendered} pages: it did not reach the build")
                     results.setdefault((n, label), []).append((took, rss, size_of(out)))
             shutil.rmtree(first)
     finally:

@@ -94,7 +94,7 @@ def _build(root: Path, out: Path, *, today: dt.date | None = None,
     from .render import search
 
     stats = write_site(pages, out, memory, seal=history.corpora.seal if history is not None and history.corpora else None,
-                       jobs=jobs, finish=search.index_site if settings.search else search.remove_index)
+                       jobs=jobs, finish=search.begin_index if settings.search else search.remove_index)
     return BuildResult(out, stats, tuple(sorted(result.warnings + found)), revision.label)
 
 

@@ -51,3 +51,14 @@ def cache_location(root: Path) -> Path:
         return Path(base) / _key(root)
     home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return home / "usage-policy" / _key(root)
+
+
+def tool_cache(name: str) -> Path:
+    """A cache folder of the tool itself, not of any sources (compiled templates): under
+    ``$POLICY_CACHE_DIR`` when set, else the user's cache folder. ``name`` should carry the
+    tool's version, so that nothing is trusted across versions."""
+    base = os.environ.get(ENV_CACHE_DIR)
+    if base:
+        return Path(base) / name
+    home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return home / "usage-policy" / name

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from .cachedir import git_dir_of
 
 SOURCE_PATHS = ("policy", "exceptions", "pyproject.toml")
 
@@ -29,6 +32,8 @@ class SourceRevision:
 
 
 def source_revision(root: Path) -> SourceRevision:
+    if "GIT_DIR" not in os.environ and git_dir_of(Path(root)) is None:
+        return SourceRevision(None, False, None)  # not in git: GitPython not even imported (0.04 s)
     try:
         import git
     except ImportError:  # pragma: no cover - GitPython is a dependency; git itself may be missing

@@ -257,3 +257,35 @@ def test_search_results_are_text_even_when_the_sources_hold_markup(chromium, tmp
         assert results[0][0].startswith("Weapons <img src=x onerror='window.pwned=1'>")  # shown as text
         assert page.locator("#site-search-results img").count() == 0
         assert page.evaluate("window.pwned") is None
+
+
+def test_search_ranks_results_from_every_shard_together(chromium, tmp_path, monkeypatch):
+    """A large site's index is in shards (render/search.py): one search answers from all of them."""
+    import json
+    import sys
+
+    from generator.render import search
+    from generator.render.search import Indexed, shards_of
+
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from corpus import generate
+
+    monkeypatch.setattr(search, "SHARD_PAGES", 2)
+    root = tmp_path / "root"
+    generate(root, documents=9, rules=90, exceptions=9)
+    paths = [f"doc-{i:03d}/index.html" for i in range(9)]
+    plan = shards_of({p: Indexed("en", "", False) for p in paths})
+    picked = [paths[0] for paths in plan.values()]  # one document of each shard
+    assert len(picked) >= 3
+    for path in picked:
+        doc = root / "policy" / f"{path.split('/')[0]}.yaml"
+        doc.write_text(doc.read_text().replace("summary: |\n", "summary: |\n  Zqxwords appear here.\n", 1))
+    out = tmp_path / "site"
+    build(root, out)
+    assert len(json.loads((out / "pagefind" / "shards.json").read_text())["en"]) == len(plan) + 1
+    with serve(out) as url:
+        page = chromium.new_page()
+        page.goto(url + "doc-005/")
+        results = _search(page, "zqxwords")
+        found = {href.split("/")[-2] for _, href in results}
+        assert found == {path.split("/")[0] for path in picked}, results

@@ -1,19 +1,32 @@
-"""The search index (Pagefind) built with the site: one index per language, deterministic,
-rebuilt only when a page it reads changed, absent with search = false. The browser tests search it."""
+"""The search index (Pagefind) built with the site: shards per language, deterministic, a shard
+indexed again only when a page it holds changed, absent with search = false. The browser tests
+search it (tests/test_browser.py), sharded too."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import sys
 
-from conftest import build_root
+import pytest
+
+from conftest import REPO, build_root
 from generator.build import build
-from generator.render.search import SEARCH_DIR, STAMP
+from generator.render import search
+from generator.render.search import SEARCH_DIR, SHARDS, STAMP, Indexed, shards_of
+
+sys.path.insert(0, str(REPO / "benchmarks"))
+from corpus import generate  # noqa: E402
 
 
 def digest(folder):
     return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted((folder / SEARCH_DIR).rglob("*")) if p.is_file()}
+
+
+def inodes(folder, shard):
+    return {p.relative_to(folder).as_posix(): p.stat().st_ino for p in (folder / SEARCH_DIR / shard).rglob("*")
+            if p.is_file()}
 
 
 def test_the_index_is_deterministic_per_language_and_only_what_the_pages_load(root, tmp_path, cli):
@@ -22,10 +35,16 @@ def test_the_index_is_deterministic_per_language_and_only_what_the_pages_load(ro
     build(root, one)
     build(root, two)
     assert digest(one) == digest(two) and digest(one)
-    entry = json.loads((one / SEARCH_DIR / "pagefind-entry.json").read_text())
-    assert set(entry["languages"]) == {"en", "de"}
-    names = {p.name for p in (one / SEARCH_DIR).iterdir()}
-    assert "pagefind.js" in names and "pagefind-ui.js" not in names and "pagefind-component-ui.js" not in names
+    shards = json.loads((one / SEARCH_DIR / SHARDS).read_text())
+    assert shards == {"en": ["en-w0", "en-p0"], "de": ["de-w0", "de-p0"]}  # the exceptions page; the documents
+    for lang, names in shards.items():
+        for i, name in enumerate(names):
+            files = {p.name for p in (one / SEARCH_DIR / name).iterdir()}
+            entry = json.loads((one / SEARCH_DIR / name / "pagefind-entry.json").read_text())
+            assert set(entry["languages"]) == {lang}  # one language a shard
+            assert "pagefind-ui.js" not in files and "pagefind-component-ui.js" not in files
+            # Pagefind's script and WebAssembly: in the first shard only (merged shards use its)
+            assert ("pagefind.js" in files) == (f"wasm.{lang}.pagefind" in files) == (i == 0)
     # what is indexed: documents and exceptions pages (versions are not: their text no longer applies)
     for page in ("main/index.html", "exceptions/index.html", "de/main/index.html"):
         assert "<main id=\"main\" tabindex=\"-1\" data-pagefind-body>" in (one / page).read_text()
@@ -33,7 +52,7 @@ def test_the_index_is_deterministic_per_language_and_only_what_the_pages_load(ro
         assert "data-pagefind-body" not in (one / page).read_text()
 
 
-def test_the_index_is_rebuilt_only_when_an_indexed_page_changes(root, tmp_path):
+def test_only_the_shard_of_a_changed_page_is_indexed_again(root, tmp_path):
     out = tmp_path / "site"
     build(root, out)
     first = (out / STAMP).read_text()
@@ -43,9 +62,37 @@ def test_the_index_is_rebuilt_only_when_an_indexed_page_changes(root, tmp_path):
     assert {p: (out / p).stat().st_ino for p in digest(out)} == before
     main = root / "policy" / "main.yaml"
     main.write_text(main.read_text().replace("Designing weapons.", "Designing weapons and zzqqy."))
-    old_index = digest(out)
+    old_index, exceptions_shard, documents_shard = digest(out), inodes(out, "en-w0"), inodes(out, "en-p0")
     build(root, out)
     assert (out / STAMP).read_text() != first and digest(out) != old_index
+    assert inodes(out, "en-w0") == exceptions_shard  # the exceptions page did not change: not indexed again
+    assert inodes(out, "en-p0") != documents_shard
+
+
+def test_documents_spread_over_shards_that_stay_put(root, tmp_path, monkeypatch):
+    monkeypatch.setattr(search, "SHARD_PAGES", 2)
+    big = tmp_path / "big"
+    generate(big, documents=9, rules=90, exceptions=9)
+    out = tmp_path / "site"
+    build(big, out)
+    shards = json.loads((out / SEARCH_DIR / SHARDS).read_text())["en"]
+    assert shards[0] == "en-w0" and len(shards) > 3 and all(n.startswith("en-p") for n in shards[1:])
+    pages = {}
+    for name in shards:  # every document page is in exactly one shard
+        meta = (out / SEARCH_DIR / name / "pagefind-entry.json").read_text()
+        assert json.loads(meta)["languages"]["en"]["page_count"] >= 1
+        pages[name] = json.loads(meta)["languages"]["en"]["page_count"]
+    assert sum(pages.values()) == 9 + 1
+    # one document edited: only its shard is indexed again
+    doc = big / "policy" / "doc-004.yaml"
+    before = {name: inodes(out, name) for name in shards}
+    doc.write_text(doc.read_text().replace("title: Generated policy document 4", "title: Generated document four"))
+    build(big, out)
+    plan = shards_of({p: Indexed("en", "", p.startswith("exceptions/"))
+                      for p in [f"doc-{i:03d}/index.html" for i in range(9)] + ["exceptions/index.html"]})
+    mine = next(name for name, paths in plan.items() if "doc-004/index.html" in paths)
+    changed = {name for name in shards if inodes(out, name) != before[name]}
+    assert changed == {mine}
 
 
 def test_search_can_be_turned_off(root, tmp_path):
@@ -71,7 +118,7 @@ def test_a_very_large_site_gets_search_only_when_it_asks(root, tmp_path, cli, mo
     assert not (out / SEARCH_DIR).exists() and "site-search" not in (out / "main" / "index.html").read_text()
     (root / "pyproject.toml").write_text("[tool.policy]\nsearch = true\n")
     assert cli(["build", "--root", str(root), "--out", str(out), "--no-pdf"]).exit_code == 0
-    assert (out / SEARCH_DIR / "pagefind.js").is_file()
+    assert (out / SEARCH_DIR / "en-w0" / "pagefind.js").is_file()
 
 
 def test_a_site_of_many_rules_gets_search_only_when_it_asks(root, tmp_path, cli, monkeypatch):
@@ -83,3 +130,32 @@ def test_a_site_of_many_rules_gets_search_only_when_it_asks(root, tmp_path, cli,
     result = cli(["build", "--root", str(root), "--out", str(out), "--no-pdf"])
     assert result.exit_code == 0 and "rules are more than 1 (its index takes" in result.output
     assert not (out / SEARCH_DIR).exists() and "site-search" not in (out / "main" / "index.html").read_text()
+
+
+def _fake_pagefind(tmp_path, monkeypatch, script: str):
+    fake = tmp_path / "fake-pagefind"
+    fake.write_text("#!/bin/sh\n" + script)
+    fake.chmod(0o755)
+    monkeypatch.setattr(search, "executable", lambda: fake)
+
+
+def test_a_failing_indexer_fails_the_build_and_leaves_the_site_as_it_was(root, tmp_path, monkeypatch, cli):
+    out = tmp_path / "site"
+    assert cli(["build", "--root", str(root), "--out", str(out), "--no-pdf"]).exit_code == 0
+    before = digest(out)
+    main = root / "policy" / "main.yaml"
+    main.write_text(main.read_text().replace("Designing weapons.", "Designing weapons and zzqqy."))
+    _fake_pagefind(tmp_path, monkeypatch, "echo 'Error: the disk is full' >&2\nexit 3\n")
+    result = cli(["build", "--root", str(root), "--out", str(out), "--no-pdf"])
+    assert result.exit_code == 1, result.output
+    assert "the search index could not be built (pagefind, shard en-p0): Error: the disk is full" in result.output
+    assert "Traceback" not in result.output
+    assert digest(out) == before and "zzqqy" not in (out / "main" / "index.html").read_text()
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".site.tmp")]
+
+
+def test_an_indexer_that_hangs_is_stopped(root, tmp_path, monkeypatch):
+    monkeypatch.setattr(search, "TIMEOUT", 0.5)
+    _fake_pagefind(tmp_path, monkeypatch, "exec sleep 30\n")
+    with pytest.raises(search.SearchIndexFailed, match=r"shard en-\w+ took over 0.5 s"):
+        build(root, tmp_path / "site")

@@ -35,7 +35,9 @@ def write_archive(files: dict[str, bytes]) -> bytes:
             info.type = tarfile.REGTYPE
             tar.addfile(info, io.BytesIO(data))
     out = io.BytesIO()
-    with gzip.GzipFile(filename="", mode="wb", fileobj=out, compresslevel=9, mtime=0) as gz:
+    # level 6, as `opa build` (Go's default): 9 took 2.7x as long for 4% less (3.5 MB of data.json:
+    # 0.067 s against 0.024 s), on every build that changes a rule
+    with gzip.GzipFile(filename="", mode="wb", fileobj=out, compresslevel=6, mtime=0) as gz:
         gz.write(raw.getvalue())
     return out.getvalue()
 

@@ -27,6 +27,7 @@ from ..errors import UsageError
 from ..procs import die_with_parent
 from . import pdf
 from .engine import Page, warm_templates
+from .search import Indexed, Indexing
 
 BUILDINFO = ".buildinfo"
 SPARE = ".spare"
@@ -65,7 +66,7 @@ def previous_fingerprints(out: Path) -> dict[str, str]:
 
 def write_site(pages: Iterable[Page], out: Path, memory: dict[str, tuple[str, bytes]] | None = None,
                seal: Callable[[], None] | None = None, jobs: int | None = None,
-               finish: Callable[[Path, dict[str, str], Path], object] | None = None) -> WriteStats:
+               finish: Callable[[Path, dict[str, Indexed], Path], Indexing | None] | None = None) -> WriteStats:
     """Render ``pages`` into ``out`` atomically.
 
     Gather, then write: first every page that will be rendered (its fingerprint changed, or its
@@ -80,8 +81,11 @@ def write_site(pages: Iterable[Page], out: Path, memory: dict[str, tuple[str, by
     are to be rendered they are shared out between this process and forked workers, each writing
     its own pages into the temporary folder (see begin_pages); the bytes do not depend on it.
 
-    ``finish(folder, fingerprints, out)``: called once every page is in the temporary folder,
-    before the swap, to add what is made from the pages themselves (the search index)."""
+    ``finish(folder, indexed, out)``: called once every indexed page is in the temporary folder,
+    before the swap, to add what is made from the pages themselves (the search index): ``indexed``
+    maps the path of each page with ``Page.search`` set to its language, fingerprint and
+    ``whole``. It returns None, or work under way (``wait()``, ``cancel()``: search.Indexing),
+    waited for once the other pages are written."""
     out = Path(out)
     parent = out.resolve().parent
     parent.mkdir(parents=True, exist_ok=True)
@@ -140,10 +144,25 @@ def write_site(pages: Iterable[Page], out: Path, memory: dict[str, tuple[str, by
                 memory[page.path] = (page.fingerprint, data)
             rendered += 1
             rendered_paths.append(page.path)
-        pending = begin_pages(to_render, jobs)
         _remove_stale_pages(tmp, spare.keys() - fingerprints.keys())
-        if finish is not None:
-            finish(tmp, fingerprints, out)  # (while the converter still makes PDFs)
+        # The search index is made from the indexed pages, by other processes: when the pages are
+        # rendered here (a rebuild), those come first and the index is made while the others
+        # are; forked render workers share every page out at once (see begin_pages)
+        overlap = finish is not None and not _shared_out(len(to_render), jobs)
+        pending = begin_pages([job for job in to_render if job[0].search or not overlap], jobs)
+        indexing = None
+        if finish is not None:  # (while the converter still makes PDFs)
+            indexing = finish(tmp, {page.path: Indexed(page.search, page.fingerprint, page.whole)
+                                    for page in pages if page.search}, out)
+        try:
+            if overlap:
+                pending += begin_pages([job for job in to_render if not job[0].search], jobs)
+            if indexing is not None:
+                indexing.wait()
+        except BaseException:
+            if indexing is not None:
+                indexing.cancel()
+            raise
         for wait, target in pending:
             _write(target, wait())
         for page, target in aliases:  # after the pages they copy
@@ -187,9 +206,8 @@ def begin_pages(jobs_list: list[tuple[Page, Path]], jobs: int | None = None) -> 
             if page.start is None:
                 _write(target, page.render())
         return started
-    workers = jobs if jobs is not None else (os.cpu_count() or 1)
-    workers = max(1, min(workers, 16, len(jobs_list) // (PARALLEL_MIN_PAGES // 2) or 1))
-    if workers == 1 or len(jobs_list) < PARALLEL_MIN_PAGES or not hasattr(os, "fork"):
+    workers = _workers(len(jobs_list), jobs)
+    if not _shared_out(len(jobs_list), jobs):
         for page, target in jobs_list:
             _write(target, page.render())
         return []
@@ -206,6 +224,16 @@ def begin_pages(jobs_list: list[tuple[Page, Path]], jobs: int | None = None) -> 
     if problems:
         raise RenderFailed("rendering failed in a worker process: " + "; ".join(problems))
     return []
+
+
+def _workers(count: int, jobs: int | None) -> int:
+    workers = jobs if jobs is not None else (os.cpu_count() or 1)
+    return max(1, min(workers, 16, count // (PARALLEL_MIN_PAGES // 2) or 1))
+
+
+def _shared_out(count: int, jobs: int | None) -> bool:
+    """Whether ``count`` pages are shared out between forked workers (else rendered here)."""
+    return _workers(count, jobs) > 1 and count >= PARALLEL_MIN_PAGES and hasattr(os, "fork")
 
 
 def _write(target: Path, data: bytes) -> None:

@@ -19,10 +19,25 @@
   var pagefind = null, timer = null, generation = 0;
   box.hidden = false;
 
+  // The index is in shards (see render/search.py): shards.json lists each language's; the first
+  // one holds Pagefind's script, the others are merged into it and ranked with it.
   function load() {
     if (!pagefind) {
-      pagefind = import(new URL("pagefind.js", bundle).href).then(function (pf) {
-        return pf.options({ baseUrl: siteRoot.pathname }).then(function () { return pf; });
+      var lang = document.documentElement.lang;
+      pagefind = fetch(new URL("shards.json", bundle).href, { cache: "no-cache" }).then(function (response) {
+        if (!response.ok) { throw new Error("no search index"); }
+        return response.json();
+      }).then(function (shards) {
+        var mine = shards[lang] || [];
+        if (!mine.length) { throw new Error("no search index for " + lang); }
+        var dirs = mine.map(function (name) { return new URL(name + "/", bundle); });
+        return import(new URL("pagefind.js", dirs[0]).href).then(function (pf) {
+          return pf.options({ baseUrl: siteRoot.pathname }).then(function () {
+            return Promise.all(dirs.slice(1).map(function (dir) {
+              return pf.mergeIndex(dir.pathname, { baseUrl: siteRoot.pathname, language: lang });
+            }));
+          }).then(function () { return pf; });
+        });
       });
     }
     return pagefind;
