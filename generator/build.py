@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .bundle.write import Signing
-from .bundle.sign import load_private_key
 from .config import Settings, load_settings, settings_from_text
 from .errors import Diagnostic, UsageError, ValidationFailed
 from .gcpause import collecting_after, paused_collection
@@ -63,6 +62,8 @@ def _build(root: Path, out: Path, *, today: dt.date | None = None,
     root, out = Path(root), Path(out)
     signing = None
     if sign_key is not None:
+        from .bundle.sign import load_private_key  # (cryptography: imported only to sign)
+
         key, algorithm = load_private_key(Path(sign_key))
         signing = Signing(key, algorithm, key_id)
     check_output_folder(out, root)

@@ -272,12 +272,24 @@ def test_rebuild_renders_only_what_changed_and_matches_a_full_build(tmp_path):
     assert first.stats.rendered == first.stats.pages
     again = build(root, out)
     assert again.stats.rendered == 0
+    bundle = {name: (out / "bundle" / name).stat().st_ino for name in ("data.json", "bundle.tar.gz")}
     doc = root / "policy" / "doc-002.yaml"
     doc.write_text(doc.read_text().replace("title: Part 1 of document 2", "title: Part one of document 2"))
     third = build(root, out, memory={}, sources={})
-    assert third.stats.rendered == 3  # doc-002's page, Markdown twin and PDF (the bundle data is unchanged)
+    # doc-002's page, Markdown twin and PDF; the bundle's data.json and archive, made from every
+    # source file, are made again: their bytes are the same (no section title in them), so the
+    # live files are kept, inode and time (a host's ETag stays, services download nothing)
+    assert sorted(third.stats.rendered_paths) == ["bundle/bundle.tar.gz", "bundle/data.json", "doc-002.md",
+                                                  "doc-002.pdf", "doc-002/index.html"]
+    assert {name: (out / "bundle" / name).stat().st_ino for name in bundle} == bundle
     build(root, tmp_path / "fresh")
     assert tree(out) == tree(tmp_path / "fresh")
+    rule = re.search(r"- id: doc-002\.rule-\S+\n\s+title: .*", doc.read_text())
+    assert rule, "a rule title to edit"
+    doc.write_text(doc.read_text().replace(rule.group(0), rule.group(0).split("title:")[0] + "title: An edited rule title"))
+    build(root, out)
+    assert (out / "bundle" / "data.json").stat().st_ino != bundle["data.json"]
+    assert b"An edited rule title" in (out / "bundle" / "data.json").read_bytes()
 
 
 def test_build_command(tmp_path, cli, root):

@@ -159,3 +159,24 @@ def test_an_indexer_that_hangs_is_stopped(root, tmp_path, monkeypatch):
     _fake_pagefind(tmp_path, monkeypatch, "exec sleep 30\n")
     with pytest.raises(search.SearchIndexFailed, match=r"shard en-\w+ took over 0.5 s"):
         build(root, tmp_path / "site")
+
+
+def test_shards_are_bounded_and_pages_stay_in_theirs(monkeypatch):
+    monkeypatch.setattr(search, "SHARD_PAGES", 2)
+    monkeypatch.setattr(search, "MAX_SHARDS", 4)
+
+    def plan(n: int, lang: str = "en") -> dict[str, list[str]]:
+        pages = {f"{lang}/doc-{i:03d}/index.html": Indexed(lang, "", False) for i in range(n)}
+        pages[f"{lang}/exceptions/index.html"] = Indexed(lang, "", True)
+        return shards_of(pages)
+
+    small = plan(3)  # 2 shards for 3 pages of at most 2 (by a hash: one may be empty, and is not made)
+    assert list(small)[0] == "en-w0" and set(small) - {"en-w0"} <= {"en-p0", "en-p1"}
+    big = plan(40)
+    assert len(big) == 1 + 4 and sum(len(p) for p in big.values()) == 41  # at most 4: 10 pages each
+    where = {path: name for name, paths in big.items() for path in paths}
+    more = plan(45)  # pages come: the ones there stay in their shards
+    assert all(where[path] == name for name, paths in more.items() for path in paths if path in where)
+    both = shards_of({**{p: Indexed("en", "", False) for p in ("a/index.html", "b/index.html")},
+                      **{p: Indexed("de", "", False) for p in ("de/a/index.html",)}})
+    assert set(both) == {"de-p0", "en-p0"}  # languages never share a shard

@@ -16,7 +16,6 @@ from .layout import DATA_FILE, POLICY_FILE, ROOTS, mount
 from .archive import ARCHIVE_NAME, write_archive
 from .canonical import canonical
 from .data import bundle_data
-from .sign import SIGNATURES, signatures_file
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +61,8 @@ def bundle_files(data_json: bytes, revision: SourceRevision, version: str | None
     files = {".manifest": manifest(revision, version), DATA_FILE: data_json, POLICY_FILE: policy_rego()}
     mount(files, "the bundle being built")  # the layout OPA activates; a mistake here is ours
     if signing is not None:
+        from .sign import SIGNATURES, signatures_file  # (cryptography: imported only to sign)
+
         files[SIGNATURES] = signatures_file(files, signing.key, signing.algorithm, signing.key_id)
     return files
 

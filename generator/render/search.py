@@ -7,8 +7,8 @@ The index is split into shards, so that a rebuild after an edit indexes again on
 that holds the edited page, not the whole site (Pagefind has no incremental mode): each language
 has its own shards (pagefind/<lang>-w0/, the pages made from the whole policy, one shard each:
 the exceptions page; pagefind/<lang>-p<k>/, the documents, spread over 2**n shards of at most
-about SHARD_PAGES pages by a hash of their path, so a page stays in its shard as others come
-and go). pagefind/shards.json lists each language's shards; search.js loads the first one
+about SHARD_PAGES pages (at most MAX_SHARDS of them: then more pages a shard) by a hash of their
+path, so a page stays in its shard as others come and go). pagefind/shards.json lists each language's shards; search.js loads the first one
 (which alone keeps Pagefind's script and WebAssembly) and merges the others into it with
 Pagefind's own mergeIndex, which ranks the results of all shards together. The browser fetches
 only the parts of each shard's index that hold the words searched for.
@@ -49,10 +49,14 @@ KEEP_SUFFIXES = (".pf_meta",)
 KEEP_DIRS = ("index", "fragment")
 _FORMAT = 2
 
-#: Documents per shard, at most about: a rebuild indexes one shard again (Pagefind takes about
-#: 0.1 s for 128 pages, 1.2 s for 1,000), the reader's browser fetches a little of every shard of
-#: its language (an entry and a list of the shard's words; the words searched for, from each).
-SHARD_PAGES = 128
+#: Documents per shard, at most about, up to MAX_SHARDS shards a language (then more a shard): a
+#: rebuild indexes one shard again (Pagefind took 0.04 s for 64 pages, 0.07 s for 125, 1.2 s for
+#: 1,000), while the reader's browser fetches a little of every shard of its language on the first
+#: search (its entry, its list of words, and the chunk of the words searched for). At 1,000
+#: documents, 16 shards: first search 0.39 s, 58 requests, 519 KB, against 0.25 s, 13 and 215 KB
+#: for one index (benchmarks/bench_search.py, on 127.0.0.1).
+SHARD_PAGES = 64
+MAX_SHARDS = 16
 TIMEOUT = 600.0  # seconds one Pagefind may take
 
 #: Sites of more documents, or more rules, get search only when asked (search = true): indexing
@@ -107,7 +111,8 @@ def shards_of(indexed: Mapping[str, Indexed]) -> dict[str, list[str]]:
         for i, path in enumerate(p for p in paths if indexed[p].whole):
             shards[f"{lang}-w{i}"] = [path]
         parts = [p for p in paths if not indexed[p].whole]
-        count = 1 << max(0, math.ceil(math.log2(max(1, len(parts)) / SHARD_PAGES)))  # 1, 2, 4, ...
+        count = min(1 << max(0, math.ceil(math.log2(max(1, len(parts)) / SHARD_PAGES))),  # 1, 2, 4, ...
+                    MAX_SHARDS)
         buckets: dict[int, list[str]] = {}
         for path in parts:
             buckets.setdefault(int(hashlib.sha256(path.encode()).hexdigest()[:8], 16) % count, []).append(path)

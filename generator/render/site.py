@@ -144,6 +144,7 @@ def write_site(pages: Iterable[Page], out: Path, memory: dict[str, tuple[str, by
                 memory[page.path] = (page.fingerprint, data)
             rendered += 1
             rendered_paths.append(page.path)
+        rendered_set = set(rendered_paths)
         _remove_stale_pages(tmp, spare.keys() - fingerprints.keys())
         # The search index is made from the indexed pages, by other processes: when the pages are
         # rendered here (a rebuild), those come first and the index is made while the others
@@ -165,6 +166,9 @@ def write_site(pages: Iterable[Page], out: Path, memory: dict[str, tuple[str, by
             raise
         for wait, target in pending:
             _write(target, wait())
+        for page in pages:
+            if page.keep_same and page.path in rendered_set:
+                _keep_if_same(out / page.path, tmp / page.path)
         for page, target in aliases:  # after the pages they copy
             if page.same_as is None or not _link_or_copy(tmp / page.same_as, target):
                 target.write_bytes(page.render())
@@ -343,6 +347,18 @@ def _remove_stale_pages(tmp: Path, paths: Iterable[str]) -> None:
             folder.rmdir()
         except OSError:
             pass  # not empty: it holds pages of this build
+
+
+def _keep_if_same(live: Path, made: Path) -> None:
+    """``made`` replaced by a hard link to ``live`` when their bytes are the same."""
+    try:
+        if live.stat().st_size != made.stat().st_size or live.read_bytes() != made.read_bytes():
+            return
+        spare = made.with_name(made.name + ".new")
+        os.link(live, spare)
+        os.replace(spare, made)
+    except OSError:
+        pass
 
 
 def _link_or_copy(old: Path, new: Path) -> bool:

@@ -38,6 +38,9 @@
             }));
           }).then(function () { return pf; });
         });
+      }).catch(function (error) {
+        pagefind = null;  // tried again at the next search
+        throw error;
       });
     }
     return pagefind;
@@ -103,6 +106,8 @@
     });
   }
 
+  // the index starts loading when the box is focused, before the first word is typed
+  input.addEventListener("focus", function () { load().catch(function () {}); }, { once: true });
   input.addEventListener("input", function () {
     clearTimeout(timer);
     timer = setTimeout(search, 150);
