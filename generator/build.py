@@ -68,9 +68,19 @@ def _build(root: Path, out: Path, *, today: dt.date | None = None,
         signing = Signing(key, algorithm, key_id)
     check_output_folder(out, root)
     stages: dict = {}  # the working tree's per-file stages, shared with the models at past commits
+    later: list = []  # writing the stage cache back: done while the search index is made
+    try:
+        return _checked_build(root, out, today, memory, sources, signing, rev, pdf, jobs, stages, later)
+    finally:
+        for job in later:
+            job()
+
+
+def _checked_build(root: Path, out: Path, today, memory, sources, signing, rev, pdf, jobs, stages: dict,
+                   later: list) -> BuildResult:
     if rev is None:
         result = check_root(root, today=today, cache=sources) if sources is not None else \
-            check_root_cached(root, today=today, keep=stages)
+            check_root_cached(root, today=today, keep=stages, later=later)
     else:
         result = check_revision(root, rev, today=today, cache=sources)
     if result.errors or result.corpus is None:
@@ -94,8 +104,13 @@ def _build(root: Path, out: Path, *, today: dt.date | None = None,
     pages = plan_pages(result.corpus, settings, revision, result.digests, signing, history, translations)
     from .render import search
 
+    def meanwhile() -> None:
+        while later:
+            later.pop(0)()
+
     stats = write_site(pages, out, memory, seal=history.corpora.seal if history is not None and history.corpora else None,
-                       jobs=jobs, finish=search.begin_index if settings.search else search.remove_index)
+                       jobs=jobs, finish=search.begin_index if settings.search else search.remove_index,
+                       meanwhile=meanwhile)
     return BuildResult(out, stats, tuple(sorted(result.warnings + found)), revision.label)
 
 

@@ -187,7 +187,7 @@ from generator.cli import main
 marker = pathlib.Path(sys.argv.pop(1))
 real = build_module.write_site
 
-def pausing(pages, out, memory=None, seal=None, jobs=None, finish=None):
+def pausing(pages, out, memory=None, seal=None, jobs=None, finish=None, meanwhile=None):
     import dataclasses
 
     def pause_then(render):
@@ -199,7 +199,7 @@ def pausing(pages, out, memory=None, seal=None, jobs=None, finish=None):
 
     pages = list(pages)
     pages[3] = dataclasses.replace(pages[3], render=pause_then(pages[3].render))  # the fourth page to render
-    return real(pages, out, memory, seal, jobs=1, finish=finish)  # the pause must happen in this very process
+    return real(pages, out, memory, seal, jobs=1, finish=finish, meanwhile=meanwhile)  # the pause: in this very process
 
 build_module.write_site = pausing
 main()

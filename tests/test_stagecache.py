@@ -129,3 +129,37 @@ def test_load_corpus_and_a_strict_build_take_unchanged_files_from_the_cache(root
     assert load_corpus(root) == first and staged == []  # warm: none checked again
     assert cli(["build", "--strict", "--no-pdf", "--root", str(root), "--out", str(tmp_path / "site")]).exit_code == 0
     assert staged == []
+
+
+def test_a_build_writes_the_cache_back_while_it_indexes_and_when_it_fails(corpus_root, tmp_path, monkeypatch):
+    """build() leaves writing the stage cache for the wait on its search index (check_root_cached
+    later=...), and writes it even when the sources turn out invalid."""
+    from generator.build import build
+    from generator.errors import ValidationFailed
+    from generator.render import site
+
+    order = []
+    real_save, real_write = stagecache.save, site.write_site
+
+    def write_site(*args, **kwargs):
+        order.append("write_site")
+        return real_write(*args, **kwargs)
+
+    monkeypatch.setattr(stagecache, "save", lambda *a: order.append("save") or real_save(*a))
+    monkeypatch.setattr("generator.build.write_site", write_site)
+    build(corpus_root, tmp_path / "site", pdf=False)
+    assert order == ["write_site", "save"]  # saved from within write_site (its `meanwhile`)
+    assert len(stagecache.load(corpus_root)) == len(list(corpus_root.rglob("*.yaml")))
+    doc = corpus_root / "policy" / "doc-001.yaml"
+    doc.write_text(doc.read_text().replace("effect: prohibit", "effect: maybe", 1))
+    order.clear()
+    with pytest.raises(ValidationFailed):
+        build(corpus_root, tmp_path / "site", pdf=False)
+    assert order == ["save"]  # no site written, the cache still is: the next check parses nothing again
+    calls = []
+    import generator.validate as validate
+
+    real = validate._file_stage
+    monkeypatch.setattr(validate, "_file_stage", lambda raw: calls.append(raw.path) or real(raw))
+    check_root_cached(corpus_root)
+    assert calls == []

@@ -66,7 +66,8 @@ def previous_fingerprints(out: Path) -> dict[str, str]:
 
 def write_site(pages: Iterable[Page], out: Path, memory: dict[str, tuple[str, bytes]] | None = None,
                seal: Callable[[], None] | None = None, jobs: int | None = None,
-               finish: Callable[[Path, dict[str, Indexed], Path], Indexing | None] | None = None) -> WriteStats:
+               finish: Callable[[Path, dict[str, Indexed], Path], Indexing | None] | None = None,
+               meanwhile: Callable[[], None] | None = None) -> WriteStats:
     """Render ``pages`` into ``out`` atomically.
 
     Gather, then write: first every page that will be rendered (its fingerprint changed, or its
@@ -85,7 +86,8 @@ def write_site(pages: Iterable[Page], out: Path, memory: dict[str, tuple[str, by
     before the swap, to add what is made from the pages themselves (the search index): ``indexed``
     maps the path of each page with ``Page.search`` set to its language, fingerprint and
     ``whole``. It returns None, or work under way (``wait()``, ``cancel()``: search.Indexing),
-    waited for once the other pages are written."""
+    waited for once the other pages are written. ``meanwhile``: work of the caller's (writing a
+    cache back), done while the index is made."""
     out = Path(out)
     parent = out.resolve().parent
     parent.mkdir(parents=True, exist_ok=True)
@@ -158,6 +160,8 @@ def write_site(pages: Iterable[Page], out: Path, memory: dict[str, tuple[str, by
         try:
             if overlap:
                 pending += begin_pages([job for job in to_render if not job[0].search], jobs)
+            if meanwhile is not None:
+                meanwhile()
             if indexing is not None:
                 indexing.wait()
         except BaseException:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from typing import Any, cast
+from typing import Any, Callable, cast
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,19 +60,31 @@ def check_root(root: Path, *, today: dt.date | None = None, cache: dict | None =
 
 
 @paused_collection
-def check_root_cached(root: Path, *, today: dt.date | None = None, keep: dict | None = None) -> CheckResult:
+def check_root_cached(root: Path, *, today: dt.date | None = None, keep: dict | None = None,
+                      later: list[Callable[[], None]] | None = None) -> CheckResult:
     """check_root, with the per-file stages kept between commands (validate/stagecache.py): only
     files whose bytes changed are parsed and checked again; the cross-file checks always run.
 
     ``keep``: a dict that receives the per-file stages, so that a check of another revision
-    (the published-id check) reuses them for the files it shares with the working tree."""
+    (the published-id check) reuses them for the files it shares with the working tree.
+    ``later``: when given, writing the stage cache back (0.05 s per 1,000 documents) is not done
+    here but appended to it, for the caller to run when it waits anyway (the build: while its
+    search index is made); the caller must run it, even when it fails."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from . import stagecache
 
-    stages = stagecache.load(Path(root))
+    with ThreadPoolExecutor(1) as pool:  # the files are read (system calls) while the cache decodes
+        reading = pool.submit(read_tree, Path(root))
+        stages = stagecache.load(Path(root))
+        tree = reading.result()
     before = set(stages)
-    result = check_root(root, today=today, cache=stages)
+    result = check_root(root, today=today, cache=stages, tree=tree)
     if set(stages) != before:
-        stagecache.save(Path(root), stages)
+        if later is None:
+            stagecache.save(Path(root), stages)
+        else:
+            later.append(lambda: stagecache.save(Path(root), stages))
     if keep is not None:
         keep.update(stages)
     return result
