@@ -131,31 +131,34 @@ def test_load_corpus_and_a_strict_build_take_unchanged_files_from_the_cache(root
     assert staged == []
 
 
-def test_a_build_writes_the_cache_back_while_it_indexes_and_when_it_fails(corpus_root, tmp_path, monkeypatch):
-    """build() leaves writing the stage cache for the wait on its search index (check_root_cached
-    later=...), and writes it even when the sources turn out invalid."""
+def test_a_build_writes_the_cache_back_in_a_helper_and_when_it_fails(corpus_root, tmp_path, monkeypatch):
+    """build() writes the stage cache back from a forked helper while it plans and renders
+    (check_root_cached later=..., build._in_background), waits for it, writes it even when the
+    sources turn out invalid, and writes it itself when the helper fails."""
+    import os
+
+    from generator import build as build_module
     from generator.build import build
     from generator.errors import ValidationFailed
-    from generator.render import site
 
-    order = []
-    real_save, real_write = stagecache.save, site.write_site
+    savers = tmp_path / "savers"
+    real_save = stagecache.save
 
-    def write_site(*args, **kwargs):
-        order.append("write_site")
-        return real_write(*args, **kwargs)
+    def save(*args):
+        with open(savers, "a") as fh:
+            fh.write(f"{os.getpid()}\n")
+        real_save(*args)
 
-    monkeypatch.setattr(stagecache, "save", lambda *a: order.append("save") or real_save(*a))
-    monkeypatch.setattr("generator.build.write_site", write_site)
+    monkeypatch.setattr(stagecache, "save", save)
     build(corpus_root, tmp_path / "site", pdf=False)
-    assert order == ["write_site", "save"]  # saved from within write_site (its `meanwhile`)
+    assert savers.read_text().split() != [str(os.getpid())]  # saved, by another process
     assert len(stagecache.load(corpus_root)) == len(list(corpus_root.rglob("*.yaml")))
     doc = corpus_root / "policy" / "doc-001.yaml"
     doc.write_text(doc.read_text().replace("effect: prohibit", "effect: maybe", 1))
-    order.clear()
+    savers.unlink()
     with pytest.raises(ValidationFailed):
         build(corpus_root, tmp_path / "site", pdf=False)
-    assert order == ["save"]  # no site written, the cache still is: the next check parses nothing again
+    assert len(savers.read_text().split()) == 1  # no site written, the cache still is
     calls = []
     import generator.validate as validate
 
@@ -163,3 +166,9 @@ def test_a_build_writes_the_cache_back_while_it_indexes_and_when_it_fails(corpus
     monkeypatch.setattr(validate, "_file_stage", lambda raw: calls.append(raw.path) or real(raw))
     check_root_cached(corpus_root)
     assert calls == []
+    # a helper that cannot be made: the build saves the cache itself
+    monkeypatch.setattr(build_module, "fork_sending", lambda produce: (_ for _ in ()).throw(OSError("no fork")))
+    doc.write_text(doc.read_text().replace("effect: maybe", "effect: prohibit", 1))
+    savers.unlink()
+    build(corpus_root, tmp_path / "site", pdf=False)
+    assert savers.read_text().split() == [str(os.getpid())]
