@@ -67,6 +67,13 @@ def test_only_the_shard_of_a_changed_page_is_indexed_again(root, tmp_path):
     assert (out / STAMP).read_text() != first and digest(out) != old_index
     assert inodes(out, "en-w0") == exceptions_shard  # the exceptions page did not change: not indexed again
     assert inodes(out, "en-p0") != documents_shard
+    # the spare tree's index keeps no shard that is not one of this build's (a stray, an old layout)
+    spare = out.parent / ".site.spare" / SEARCH_DIR
+    (spare / "en-p9").mkdir()
+    (spare / "pagefind.js").write_text("an index of before shards")
+    main.write_text(main.read_text().replace("zzqqy", "zzqqx"))
+    build(root, out)
+    assert sorted(p.name for p in (out / SEARCH_DIR).iterdir()) == sorted(["en-w0", "en-p0", SHARDS])
 
 
 def test_documents_spread_over_shards_that_stay_put(root, tmp_path, monkeypatch):

@@ -153,7 +153,8 @@ def begin_index(tmp: Path, indexed: Mapping[str, Indexed], previous: Path, jobs:
     (tmp / STAMP).unlink(missing_ok=True)
     if bundle.is_dir():  # the spare tree's index: keep only the shards that are still right
         for entry in bundle.iterdir():
-            if entry.name != SHARDS and not (entry.is_dir() and here.get(entry.name) == digests.get(entry.name)):
+            if entry.name != SHARDS and not (entry.is_dir() and entry.name in digests
+                                             and here.get(entry.name) == digests[entry.name]):
                 shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
     bundle.mkdir(exist_ok=True)
     todo = []
