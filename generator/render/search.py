@@ -135,11 +135,6 @@ def _shard_digest(name: str, paths: list[str], indexed: Mapping[str, Indexed], p
     return h.hexdigest()
 
 
-def index_site(tmp: Path, indexed: Mapping[str, Indexed], previous: Path, jobs: int | None = None) -> bool:
-    """Build tmp/pagefind/ (see begin_index) and wait for it. True when Pagefind ran."""
-    return begin_index(tmp, indexed, previous, jobs).wait()
-
-
 def begin_index(tmp: Path, indexed: Mapping[str, Indexed], previous: Path, jobs: int | None = None) -> "Indexing":
     """Begin building tmp/pagefind/: each shard kept (the spare tree holds it), linked from the
     previous site, or indexed again when one of its pages changed, by Pagefind processes that run

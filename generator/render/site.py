@@ -360,9 +360,12 @@ def _keep_if_same(live: Path, made: Path) -> None:
             return
         spare = made.with_name(made.name + ".new")
         os.link(live, spare)
+    except OSError:
+        return
+    try:
         os.replace(spare, made)
     except OSError:
-        pass
+        spare.unlink(missing_ok=True)
 
 
 def _link_or_copy(old: Path, new: Path) -> bool:
