@@ -46,17 +46,13 @@ def cache_location(root: Path) -> Path:
     git_dir = git_dir_of(Path(root))
     if git_dir is not None:
         return cache_folder(git_dir)
-    base = os.environ.get(ENV_CACHE_DIR)
-    if base:
-        return Path(base) / _key(root)
-    home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return home / "usage-policy" / _key(root)
+    return tool_cache(_key(root))
 
 
 def tool_cache(name: str) -> Path:
-    """A cache folder of the tool itself, not of any sources (compiled templates): under
-    ``$POLICY_CACHE_DIR`` when set, else the user's cache folder. ``name`` should carry the
-    tool's version, so that nothing is trusted across versions."""
+    """A cache folder outside git: under ``$POLICY_CACHE_DIR`` when set, else the user's cache
+    folder. For the tool's own caches (compiled templates) ``name`` should carry the tool's
+    version, so that nothing is trusted across versions."""
     base = os.environ.get(ENV_CACHE_DIR)
     if base:
         return Path(base) / name

@@ -184,7 +184,6 @@ class Indexing:
     def __init__(self, site: Path, shards: list[tuple[str, list[str]]], jobs: int, done) -> None:
         self.site, self.waiting, self.jobs, self.done = site, list(shards), max(1, jobs), done
         self.running: list[tuple[str, subprocess.Popen, IO[bytes]]] = []
-        self.ran = bool(shards)
         try:
             self._start()
         except BaseException:
@@ -194,10 +193,10 @@ class Indexing:
     def _start(self) -> None:
         while self.waiting and len(self.running) < self.jobs:
             name, paths = self.waiting.pop(0)
-            self.running.append((name, *_start(self.site, name, paths)))
+            self.running.append((name, *_spawn(self.site, name, paths)))
 
-    def wait(self) -> bool:
-        """Wait for every shard; True when Pagefind ran. SearchIndexFailed when one failed."""
+    def wait(self) -> None:
+        """Wait for every shard. SearchIndexFailed when one failed."""
         try:
             while self.running:
                 name, proc, output = self.running.pop(0)
@@ -223,7 +222,6 @@ class Indexing:
             self.cancel()
             raise
         self.done()
-        return self.ran
 
     def cancel(self) -> None:
         """Stop every Pagefind still running (the build failed; its folder is removed)."""
@@ -244,7 +242,7 @@ def remove_index(tmp: Path, indexed: Mapping[str, Indexed], previous: Path) -> N
 _GLOB_SPECIAL = re.compile(r"[\\{}\[\]*?,!]")
 
 
-def _start(site: Path, name: str, paths: list[str]) -> tuple[subprocess.Popen, IO[bytes]]:
+def _spawn(site: Path, name: str, paths: list[str]) -> tuple[subprocess.Popen, IO[bytes]]:
     """Begin indexing the pages ``paths`` (relative to ``site``) into site/pagefind/<name>/; its
     output goes to a temporary file (a pipe nobody reads could fill and stop it)."""
     odd = [p for p in paths if _GLOB_SPECIAL.search(p)]
