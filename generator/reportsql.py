@@ -57,13 +57,14 @@ LINES = "CREATE TEMP TABLE lines AS" + LINES_SELECT
 # day is its first 10 characters). A file with any other row (not JSON, not an object, a
 # timestamp that is no text...) is read again, line by line, by LINES, which says why each line
 # is not an event. The reader gives one row per line that is not blank, all NULL when the line
-# is not a JSON object.
+# is not a JSON object. labels.service is read only when the report is filtered by service: each
+# object the reader descends into costs (15% of the whole report, 10,000,000 events).
 FAST = """
 CREATE TEMP TABLE fast AS
 SELECT filename, ok, substr(ts, 2, 10) AS day, min(ts) AS first_ts, max(ts) AS last_ts, allowed, rule, ctype, service, reasons, count(*) AS n
 FROM (
   SELECT filename, timestamp AS ts, result.allowed AS allowed, result.rule AS rule,
-         input.customer.type AS ctype, labels.service AS service, result.reasons AS reasons,
+         input.customer.type AS ctype, {service} AS service, result.reasons AS reasons,
          coalesce(left(timestamp, 1) = '"' AND length(timestamp) >= 12 AND NOT contains(timestamp, '\\')
                   AND NOT contains(timestamp, ' ')
                   AND NOT contains(timestamp, '!') AND result.allowed IN ('true', 'false'), false) AS ok
@@ -92,9 +93,10 @@ LEFT JOIN (SELECT filename, sum(n) AS kept FROM lines GROUP BY filename) USING (
 WHERE seen > coalesce(kept, 0)
 """
 
-# Each field the report reads, as JSON text (see FAST).
+# Each field the report reads, as JSON text (see FAST); labels only to filter by service.
 FIELDS = ("{'timestamp': 'JSON', 'result': 'STRUCT(allowed JSON, rule JSON, reasons JSON)', "
-          "'input': 'STRUCT(customer STRUCT(type JSON))', 'labels': 'STRUCT(service JSON)'}")
+          "'input': 'STRUCT(customer STRUCT(type JSON))'%s}")
+LABELS = ", 'labels': 'STRUCT(service JSON)'"
 
 # JSON text of a string -> the string: sliced when it has no escape, parsed when it has one.
 UNQUOTED = "CREATE TEMP MACRO unquoted(x) AS CASE WHEN contains(x, '\\') THEN x::JSON ->> '$' ELSE x[2:-2] END"
@@ -142,8 +144,9 @@ def _lines_of(files: list[str], compression: str = "auto") -> str:
             "max_line_size=16777216, buffer_size=33554432)")  # lines up to 16 MB, as the JSON reader
 
 
-def _events_of(files: list[str], compression: str) -> str:
-    return (f"SELECT * FROM read_ndjson({_names(files)}, columns={FIELDS}, format='newline_delimited', "
+def _events_of(files: list[str], compression: str, labels: bool) -> str:
+    columns = FIELDS % (LABELS if labels else "")
+    return (f"SELECT * FROM read_ndjson({_names(files)}, columns={columns}, format='newline_delimited', "
             f"ignore_errors=true, filename=true, compression='{compression}')")
 
 
@@ -215,8 +218,8 @@ def summarize_sql(paths: Iterable[Path], since: str | None = None, until: str | 
     if texts:
         try:
             con.execute("CREATE TEMP VIEW events AS " + " UNION ALL ".join(
-                _events_of(group, kind) for kind, group in _by_compression(texts).items()))
-            con.execute(FAST)
+                _events_of(group, kind, service is not None) for kind, group in _by_compression(texts).items()))
+            con.execute(FAST.format(service="labels.service" if service is not None else "NULL::JSON"))
             fast = True
         except unreadable:  # what the JSON reader cannot take is read line by line
             slow = files

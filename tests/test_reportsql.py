@@ -148,6 +148,7 @@ HOSTILE = {
     "allowed null": b'{"timestamp": "2025-01-01T00:00:00Z", "result": {"allowed": null}}',
     "odd fields": b'{"timestamp": "2025-01-01T00:00:00Z", "input": {"customer": ["x"]}, "labels": "s", '
                   b'"result": {"allowed": false, "rule": 5, "reasons": {"code": "x"}}}',
+    "labels a number": b'{"timestamp": "2025-01-01T00:00:00Z", "labels": 5, "result": {"allowed": true}}',
     "null fields": b'{"timestamp": "2025-01-01T00:00:00Z", "input": null, "labels": {"service": null}, '
                    b'"result": {"allowed": true, "rule": null, "reasons": null}}',
     "CRLF": b'{"timestamp": "2025-01-01T00:00:00Z", "result": {"allowed": true}}\r',
@@ -169,6 +170,9 @@ def test_one_odd_line_among_events(logs, tmp_path, line):
         assert plan == {"fast": [], "lines": [str(path)]}
     else:
         assert expected["decisions"] == 10 + (line.strip() != b"")
+    # filtered by service, the fast path reads labels too (it skips them otherwise)
+    for service in ("analysis-api", "s", "billing"):
+        assert summarize_sql([path], service=service) == summarize([path], service=service)
 
 
 def test_gzip_logs_are_known_by_their_bytes(logs, tmp_path):

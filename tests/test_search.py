@@ -129,13 +129,14 @@ def test_a_very_large_site_gets_search_only_when_it_asks(root, tmp_path, cli, mo
 
 
 def test_a_site_of_many_rules_gets_search_only_when_it_asks(root, tmp_path, cli, monkeypatch):
-    """Pagefind's memory grows with the text: 1,000 documents of 100 rules took it to 1.07 GB."""
+    """Indexing time grows with the text: 100,000 rules added 4 s to the build (its memory is
+    bounded by the shards)."""
     from generator.render import search
 
     monkeypatch.setattr(search, "SEARCH_AUTO_RULES", 1)
     out = tmp_path / "site"
     result = cli(["build", "--root", str(root), "--out", str(out), "--no-pdf"])
-    assert result.exit_code == 0 and "rules are more than 1 (its index takes" in result.output
+    assert result.exit_code == 0 and "rules are more than 1 (indexing takes" in result.output
     assert not (out / SEARCH_DIR).exists() and "site-search" not in (out / "main" / "index.html").read_text()
 
 
