@@ -1,6 +1,6 @@
 """Does the build grow with the work, not its square? `policy build` against anchors, on one corpus.
 
-    python benchmarks/bench_scale.py [--sizes 100,1000,5000] [--rounds 3]
+    python benchmarks/bench_scale.py [--sizes 100,1000,5000] [--rounds 3] [--work DIR]
 
 For each size N: a generated policy of N documents of 10 rules each and N exceptions
 (benchmarks/corpus.py). The same content, as the Markdown pages `policy build` writes (one per
@@ -18,7 +18,10 @@ and, for `policy` only, a rebuild as a separate command after editing one rule o
 (the per-file check stages and the unchanged pages of the previous build are reused).
 
 Rounds are interleaved (policy, lean, mkdocs, hugo, then again), and the table gives medians of
-wall time, peak RSS (from the child's own rusage, os.wait4) and the output's size. Bars (issue 12):
+wall time, system CPU time and peak RSS (from the child's own rusage, os.wait4) and the output's
+size. --work puts the corpora and outputs in DIR (default: the system's temporary folder): the
+system time of creating files depends on the file system and its state (docs/benchmarks.md,
+"Where the system time goes"), so a run on a tmpfs (--work /dev/shm) separates it out. Bars (issue 12):
 at 5,000 documents policy <= 2x lean and <= 3x Hugo, site within 3x of lean's; time from 1,000
 to 5,000 documents at most linear (<= 5x + 10%); MkDocs >= 2x slower at 1,000; rebuild >= 5x
 faster than a full build at 1,000.
@@ -63,8 +66,8 @@ for page in sorted(src.glob("*.md")):
 '''
 
 
-def run_measured(cmd: list[str], cwd: Path | None = None) -> tuple[float, int]:
-    """Wall time and peak RSS (bytes) of one child process."""
+def run_measured(cmd: list[str], cwd: Path | None = None) -> tuple[float, int, float]:
+    """Wall time, peak RSS (bytes) and system CPU time of one child process."""
     with tempfile.TemporaryFile() as errors:  # a file, not a pipe: a chatty child never blocks
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=errors)
@@ -74,10 +77,10 @@ def run_measured(cmd: list[str], cwd: Path | None = None) -> tuple[float, int]:
         if proc.returncode != 0:
             errors.seek(0)
             raise SystemExit(f"{' '.join(cmd)} failed: {errors.read().decode(errors='replace')[-2000:]}")
-    return took, usage.ru_maxrss * 1024
+    return took, usage.ru_maxrss * 1024, usage.ru_stime
 
 
-def run_build(cmd: list[str]) -> tuple[float, int, int]:
+def run_build(cmd: list[str]) -> tuple[float, int, int, float]:
     """run_measured for `policy build`, with the number of pages it rendered (from its summary)."""
     env_out = Path(tempfile.mkstemp(prefix="policy-bench-out-")[1])
     try:
@@ -94,7 +97,7 @@ def run_build(cmd: list[str]) -> tuple[float, int, int]:
     found = re.search(r"\((\d+) rendered", text)
     if not found:
         raise SystemExit(f"no build summary in: {text[-2000:]}")
-    return took, usage.ru_maxrss * 1024, int(found.group(1))
+    return took, usage.ru_maxrss * 1024, int(found.group(1)), usage.ru_stime
 
 
 def edit_one_rule(root: Path, count: int) -> None:
@@ -163,6 +166,7 @@ def main() -> None:
     ap.add_argument("--sizes", default="100,1000,5000")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--mkdocs-max", type=int, default=1000, help="largest size MkDocs is run on (it is slow)")
+    ap.add_argument("--work", type=Path, default=None, help="folder for the corpora and outputs (default: system temp)")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     have_mkdocs = shutil.which("mkdocs") is not None
@@ -170,10 +174,10 @@ def main() -> None:
     # the tool as installed: pip compiles every module; a checkout run with PYTHONDONTWRITEBYTECODE
     # (or a fresh worktree) would compile them from source in every command, 0.1 s each time
     compileall.compile_dir(str(HERE.parent / "generator"), quiet=1)
-    work = Path(tempfile.mkdtemp(prefix="policy-bench-scale-"))
+    work = Path(tempfile.mkdtemp(prefix="policy-bench-scale-", dir=args.work))
     env_cache = work / "cache"
     os.environ["POLICY_CACHE_DIR"] = str(env_cache)
-    results: dict[tuple[int, str], list[tuple[float, int, int]]] = {}
+    results: dict[tuple[int, str], list[tuple[float, int, int, float]]] = {}
     edits = 0
     try:
         for n in sizes:
@@ -202,8 +206,8 @@ def main() -> None:
                     if name in ("policy", "in-git"):  # "from scratch": no caches, no spare tree either
                         shutil.rmtree(env_cache, ignore_errors=True)
                         shutil.rmtree(out.parent / f".{out.name}.spare", ignore_errors=True)
-                    took, rss = run_measured(make(out), cwd)
-                    results.setdefault((n, name), []).append((took, rss, size_of(out)))
+                    took, rss, system = run_measured(make(out), cwd)
+                    results.setdefault((n, name), []).append((took, rss, size_of(out), system))
                 # the rebuild as a separate command, after a one-rule edit (a new title each time: a
                 # title seen before would find its pages in the cache): first right after the full
                 # build (no spare tree yet: every folder is made again), then again after a second
@@ -212,11 +216,11 @@ def main() -> None:
                 for label in ("rebuild-1", "rebuild"):
                     edits += 1
                     edit_one_rule(root, edits)
-                    took, rss, rendered = run_build([sys.executable, "-m", "generator", "build", "--no-pdf",
+                    took, rss, rendered, system = run_build([sys.executable, "-m", "generator", "build", "--no-pdf",
                                                      "--root", str(root), "--out", str(out)])
                     if rendered < 2:  # the document's page and its Markdown twin, at least
                         raise SystemExit(f"the edit re-rendered {rendered} pages: it did not reach the build")
-                    results.setdefault((n, label), []).append((took, rss, size_of(out)))
+                    results.setdefault((n, label), []).append((took, rss, size_of(out), system))
             shutil.rmtree(first)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -224,10 +228,11 @@ def main() -> None:
     def med(n: int, name: str, i: int) -> float:
         return statistics.median(r[i] for r in results[(n, name)])
 
-    print(f"{'documents':>9} {'tool':8} {'time s':>8} {'peak RSS MB':>12} {'output MB':>10} {'KB/page':>8}")
+    print(f"{'documents':>9} {'tool':8} {'time s':>8} {'sys s':>6} {'peak RSS MB':>12} {'output MB':>10} {'KB/page':>8}")
     for (n, name) in results:
         pages = {"policy": 2 * n + 8, "rebuild": 2 * n + 8, "rebuild-1": 2 * n + 8, "in-git": 4 * n + 10}.get(name, n + 1)
-        print(f"{n:>9,} {name:8} {med(n, name, 0):8.2f} {med(n, name, 1) / 1e6:12.0f} {med(n, name, 2) / 1e6:10.1f} "
+        print(f"{n:>9,} {name:8} {med(n, name, 0):8.2f} {med(n, name, 3):6.2f} {med(n, name, 1) / 1e6:12.0f} "
+              f"{med(n, name, 2) / 1e6:10.1f} "
               f"{med(n, name, 2) / 1e3 / pages:8.1f}")
     print()
     for n in sizes:
