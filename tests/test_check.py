@@ -45,6 +45,44 @@ def test_oversized_file_is_refused(root, cli):
     assert f"the limit is {MAX_FILE_BYTES:,}" in result.output
 
 
+def test_a_source_is_read_whole_through_short_reads_and_growth(root, monkeypatch):
+    """Sources are read with os.read alone: a short read, or a file that changed between its
+    fstat and its read, still gives the whole file (or the size error), never a cut one."""
+    from generator.load import files, read_tree
+
+    expected = {raw.path: raw.data for raw in read_tree(root)[0]}
+    real_read = os.read
+    monkeypatch.setattr(files.os, "read", lambda fd, n: real_read(fd, min(n, 7)))  # 7 bytes at a time
+    assert {raw.path: raw.data for raw in read_tree(root)[0]} == expected
+    grown = root / "exceptions" / "gov.yaml"
+    real_fstat = os.fstat
+
+    def stale_fstat(fd):  # the size the file had before it grew past the limit
+        info = real_fstat(fd)
+        if info.st_size > MAX_FILE_BYTES:
+            return os.stat_result((info.st_mode, *info[1:6], 10, *info[7:]))
+        return info
+
+    grown.write_bytes(b"# x\n" * (MAX_FILE_BYTES // 4 + 10))
+    monkeypatch.setattr(files.os, "read", real_read)
+    monkeypatch.setattr(files.os, "fstat", stale_fstat)
+    files_read, problems = read_tree(root)
+    assert "exceptions/gov.yaml" not in {raw.path for raw in files_read}
+    assert any(p.path == "exceptions/gov.yaml" and "file is too large (over" in p.message for p in problems)
+
+
+def test_pages_are_written_whole_through_partial_writes(tmp_path, monkeypatch):
+    from generator.render import site
+
+    real_write = os.write
+    monkeypatch.setattr(site.os, "write", lambda fd, data: real_write(fd, bytes(data[:5])))
+    target = tmp_path / "new-folder" / "index.html"
+    site._write(target, "<p>é</p>".encode() * 1000)
+    assert target.read_bytes() == "<p>é</p>".encode() * 1000
+    site._write(target, b"short")  # an existing file is replaced, not appended to
+    assert target.read_bytes() == b"short"
+
+
 def test_symlink_leading_outside_the_root_is_refused(root, tmp_path, cli):
     outside = tmp_path / "outside.yaml"
     shutil.copyfile(root / "exceptions" / "gov.yaml", outside)

@@ -109,21 +109,31 @@ def read_tree(root: Path) -> tuple[list[RawFile], list[Diagnostic]]:
 
 
 def _read_plain(path: Path, rel: str) -> bytes:
-    """A file that is not a link, in a folder inside the root: opened without following links."""
+    """A file that is not a link, in a folder inside the root: opened without following links.
+    Read with the descriptor alone (open, fstat, read, close): a buffered file object adds three
+    system calls a file, a tenth of reading 10,000 sources."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
         if exc.errno == errno.ELOOP:  # became a link meanwhile
             raise SourceError(rel, 0, 0, "this file is a link; copy the file in instead of linking to it") from None
         raise
-    with os.fdopen(fd, "rb") as fh:
-        info = os.fstat(fh.fileno())
+    try:
+        info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise SourceError(rel, 0, 0, "not a regular file; a source must be a YAML text file")
         if info.st_size > MAX_FILE_BYTES:
             raise SourceError(rel, 0, 0, f"file is too large ({info.st_size:,} bytes; the limit is "
                                          f"{MAX_FILE_BYTES:,}); split it into several documents")
-        data = fh.read(MAX_FILE_BYTES + 1)
+        data = os.read(fd, info.st_size + 1)  # one byte more than its size: whether it grew
+        if len(data) != info.st_size:  # it changed meanwhile (or a short read): read on to its end
+            chunks, total = [data], len(data)
+            while total <= MAX_FILE_BYTES and (chunk := os.read(fd, 65536)):
+                chunks.append(chunk)
+                total += len(chunk)
+            data = b"".join(chunks)
+    finally:
+        os.close(fd)
     if len(data) > MAX_FILE_BYTES:  # grew while we looked
         raise SourceError(rel, 0, 0, f"file is too large (over {MAX_FILE_BYTES:,} bytes); split it")
     return data
