@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
+import functools
 import os
 import signal
 from typing import Callable
+
+
+@functools.cache
+def libc() -> ctypes.CDLL:
+    """The C library's functions, from the running program's own symbols (dlopen(NULL)):
+    ctypes.util.find_library ran `ldconfig -p` in a new process each time, in every worker.
+    Raises OSError or TypeError where there is no such thing (Windows)."""
+    return ctypes.CDLL(None, use_errno=True)
 
 
 def die_with_parent() -> None:
@@ -14,9 +22,8 @@ def die_with_parent() -> None:
     killed mid-way leaves no worker behind (rendering into a folder the next build removes, or
     waiting for PDFs to make). Elsewhere, nothing."""
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
+        libc().prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError, TypeError):
         pass
 
 

@@ -461,3 +461,21 @@ def test_a_build_in_git_checks_each_file_once(repo, tmp_path, monkeypatch):
     build(repo.root, tmp_path / "site", pdf=False)
     assert len(staged) == len(set(staged))  # no file's bytes checked twice
     assert len({data for path, data in staged if path == "policy/main.yaml"}) == 2  # the edit's two versions
+
+
+def test_the_feed_and_sitemap_stay_well_formed_xml_whatever_the_base_address():
+    """A base address is only checked to be absolute http(s): a '"' or '&' in it must not break
+    the feed's attributes or the sitemap."""
+    import xml.etree.ElementTree as ET
+
+    from generator.config import Settings
+    from generator.render.history_pages import feed
+    from generator.render import xmltext
+
+    base = 'https://example.com/a"b&c<d>/'
+    root = ET.fromstring(feed(None, None, Settings(base_url=base, organization='R&D "Policies" <x>')))
+    atom = "{http://www.w3.org/2005/Atom}"
+    assert root.find(f"{atom}link[@rel='self']").get("href") == base + "feed.xml"
+    assert root.find(f"{atom}title").text == 'R&D "Policies" <x> policy versions'
+    assert xmltext.text('a & <b> "c"') == 'a &amp; &lt;b&gt; "c"'
+    assert xmltext.attr('a & <b> "c"') == "a &amp; &lt;b&gt; &quot;c&quot;"

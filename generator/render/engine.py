@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Callable, Mapping
-from xml.sax.saxutils import escape as xml_escape
 
 import jinja2
 import markupsafe
@@ -26,7 +25,7 @@ from ..model import Corpus, Document
 from ..resources import read_resource, resource
 from . import markdown as md
 from .calendar import calendar_ics
-from . import marks, pdfcache
+from . import marks, pdfcache, xmltext
 from .lazy import Lazy
 from .i18n import date_formatter, gettext_for, interface_digest
 from .pdf import begin as begin_pdf, css_string, pdf_name, prepare_here as prepare_pdf, to_pdf, weasyprint_version
@@ -530,7 +529,7 @@ def sitemap(corpus: Corpus, settings: Settings, prefixes: list[str] | None = Non
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
     for path, day in entries:
-        lines.append(f"  <url><loc>{xml_escape(base + path)}</loc>"
+        lines.append(f"  <url><loc>{xmltext.text(base + path)}</loc>"
                      + (f"<lastmod>{day.isoformat()}</lastmod>" if day else "") + "</url>")
     lines.append("</urlset>")
     return ("\n".join(lines) + "\n").encode("utf-8")

@@ -8,12 +8,12 @@ import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from typing import Callable
-from xml.sax.saxutils import escape
 
 from ..config import Settings
 from ..history.changelog import Corpora, page_diff
 from ..history.versions import EXCEPTIONS_PAGE, Timeline, Version
 from ..model import Corpus
+from . import xmltext
 from .lazy import Lazy
 from .views import Links, document_view, long_date, published_exceptions
 
@@ -246,25 +246,25 @@ def feed(timeline: Timeline | None, current: Corpus, settings: Settings) -> byte
     versions.sort(key=lambda v: (v.introduced.committed, v.page), reverse=True)
     updated = max((v.last.committed for v in versions), default=dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc))
     lines = ['<?xml version="1.0" encoding="utf-8"?>', '<feed xmlns="http://www.w3.org/2005/Atom">',
-             f"  <title>{escape(settings.organization)} policy versions</title>",
-             f"  <id>{escape(base + 'feed.xml') if base else 'urn:policy-versions:' + escape(settings.organization.lower().replace(' ', '-'))}</id>",
+             f"  <title>{xmltext.text(settings.organization)} policy versions</title>",
+             f"  <id>{xmltext.text(base + 'feed.xml') if base else 'urn:policy-versions:' + xmltext.text(settings.organization.lower().replace(' ', '-'))}</id>",
              f"  <updated>{updated.isoformat()}</updated>",
-             f'  <link rel="self" href="{escape(base)}feed.xml"/>',
-             f'  <link href="{escape(base)}versions/"/>',
-             f"  <author><name>{escape(settings.organization)}</name></author>"]
+             f'  <link rel="self" href="{xmltext.attr(base)}feed.xml"/>',
+             f'  <link href="{xmltext.attr(base)}versions/"/>',
+             f"  <author><name>{xmltext.text(settings.organization)}</name></author>"]
     for v in versions:
         title = _title(v.page, current, settings)
         link = f"{base}{version_path(v)}"
         summary = f"{title}: the version of {long_date(v.effective)}" + (
             f" takes effect on {long_date(v.effective)}." if v.effective else ".") + f" Published in commit {v.introduced.short}."
         lines += ["  <entry>",
-                  f"    <title>{escape(title)}: version of {escape(long_date(v.effective) or v.label)}</title>",
-                  f"    <id>urn:policy-version:{escape(v.page)}:{escape(v.label)}:{v.introduced.sha[:12]}</id>",
-                  f'    <link href="{escape(link)}"/>',
-                  f'    <link rel="related" href="{escape(link)}changes/"/>',
+                  f"    <title>{xmltext.text(title)}: version of {xmltext.text(long_date(v.effective) or v.label)}</title>",
+                  f"    <id>urn:policy-version:{xmltext.text(v.page)}:{xmltext.text(v.label)}:{v.introduced.sha[:12]}</id>",
+                  f'    <link href="{xmltext.attr(link)}"/>',
+                  f'    <link rel="related" href="{xmltext.attr(link)}changes/"/>',
                   f"    <published>{v.introduced.committed.isoformat()}</published>",
                   f"    <updated>{v.last.committed.isoformat()}</updated>",
-                  f"    <summary>{escape(summary)}</summary>",
+                  f"    <summary>{xmltext.text(summary)}</summary>",
                   "  </entry>"]
     lines.append("</feed>")
     return ("\n".join(lines) + "\n").encode("utf-8")

@@ -13,7 +13,6 @@ served: it is outside the site folder, and safe to delete at any time."""
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import errno
 import json
 import os
@@ -24,7 +23,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from ..errors import UsageError
-from ..procs import die_with_parent
+from ..procs import die_with_parent, libc
 from . import pdf
 from .engine import Page, warm_templates
 from .search import Indexed, Indexing
@@ -422,9 +421,8 @@ _AT_FDCWD = -100
 def _exchange(a: Path, b: Path) -> bool:
     """Atomically exchange two paths (Linux renameat2); False where unsupported."""
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
-        fn = libc.renameat2
-    except (OSError, AttributeError):
+        fn = libc().renameat2
+    except (OSError, AttributeError, TypeError):
         return False
     fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
     if fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
