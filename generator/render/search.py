@@ -20,6 +20,7 @@ Pagefind's output is deterministic, so the same pages give the same bytes."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -90,6 +91,7 @@ def executable() -> Path:
         raise PackagingError(f"the search indexer's binary is missing from pagefind_bin: {exc}") from None
 
 
+@functools.cache  # asked once per shard: read from the installed metadata once
 def version() -> str:
     from importlib.metadata import PackageNotFoundError, version as installed
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from ..errors import UsageError
-from ..procs import die_with_parent, libc
+from ..procs import fork_sending, libc, received
 from . import pdf
 from .engine import Page, warm_templates
 from .search import Indexed, Indexing
@@ -285,36 +285,28 @@ class _Queue:
 
 
 def _fork_worker(share: Iterable[tuple[Page, Path]]) -> tuple[int, int]:
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the worker: render, report, and leave without running the parent's exit code
-        os.close(read_end)
-        die_with_parent()
-        code = 0
-        try:
-            for page, target in share:
-                try:
-                    _write(target, page.render())
-                except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises
-                    os.write(write_end, f"{page.path}: {type(exc).__name__}: {exc}"[:2000].encode("utf-8", "replace"))
-                    code = 1
-                    break
-        finally:
-            os._exit(code)
-    os.close(write_end)
-    return pid, read_end
+    """A forked worker (procs.fork_sending) rendering pages from ``share`` until none is left; it
+    sends back nothing, or what stopped it: the page and the error, for the parent to raise."""
+
+    def produce() -> bytes:
+        for page, target in share:
+            try:
+                _write(target, page.render())
+            except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises
+                return f"{page.path}: {type(exc).__name__}: {exc}"[:2000].encode("utf-8", "replace")
+        return b""
+
+    return fork_sending(produce)
 
 
 def _wait_for(children: list[tuple[int, int]]) -> list[str]:
     problems = []
     for pid, read_end in children:
-        chunks = []
-        while chunk := os.read(read_end, 65536):
-            chunks.append(chunk)
-        os.close(read_end)
-        _, status = os.waitpid(pid, 0)
-        if status != 0:
-            problems.append(b"".join(chunks).decode("utf-8", "replace") or f"a worker ended with status {status}")
+        said = received(pid, read_end)
+        if said is None:
+            problems.append("a worker process ended before it had rendered its pages")
+        elif said:
+            problems.append(said.decode("utf-8", "replace"))
     return problems
 
 
