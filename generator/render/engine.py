@@ -25,7 +25,7 @@ from ..model import Corpus, Document
 from ..resources import read_resource, resource
 from . import markdown as md
 from .calendar import calendar_ics
-from . import marks, pdfcache, xmltext
+from . import compiled, marks, pdfcache, xmltext
 from .lazy import Lazy
 from .i18n import date_formatter, gettext_for, interface_digest
 from .pdf import begin as begin_pdf, css_string, pdf_name, prepare_here as prepare_pdf, to_pdf, weasyprint_version
@@ -99,16 +99,24 @@ class _TemplateCache(jinja2.FileSystemBytecodeCache):
             pass
 
 
+class _Environment(jinja2.Environment):
+    """Jinja2's environment, with the templates compiled and run as render/compiled.py says."""
+
+    code_generator_class = compiled.Generator
+    context_class = compiled.Context
+
+
 def _environment(autoescape: bool) -> jinja2.Environment:
     """One environment per output kind, for every language: a page's language comes with its
     context (interface_context), so each template is compiled once per build, not per locale."""
     resource(__package__, "templates")  # PackagingError, naming it, when the templates are missing
-    env = jinja2.Environment(
+    env = _Environment(
         loader=jinja2.PackageLoader("generator.render", "templates"),
         autoescape=autoescape, undefined=jinja2.StrictUndefined,
         trim_blocks=False, lstrip_blocks=False, keep_trailing_newline=True,
         bytecode_cache=_TemplateCache(tool_cache(
-            f"templates-{__version__}-{templates_digest()[:16]}-{'html' if autoescape else 'text'}")),
+            f"templates-{__version__}-{templates_digest()[:16]}-{compiled.VERSION}-"
+            f"{'html' if autoescape else 'text'}")),
     )
 
     @jinja2.pass_context
