@@ -203,3 +203,21 @@ def test_shipped_interface_catalogs_are_complete_and_keep_placeholders(language)
     for text in interface_strings():
         assert text in catalog, (language, text)
         assert sorted(PLACEHOLDER.findall(catalog[text])) == sorted(PLACEHOLDER.findall(text)), (language, text)
+
+
+def test_pages_with_nothing_in_the_authoritative_language_mark_nothing_either_way():
+    """marks.NO_FALLBACK (page values on pages with no fallback) writes what the globals write."""
+    import jinja2
+
+    from generator.render import marks
+    from generator.render.engine import html_environment, interface_context
+
+    source = ('{{ src_attrs("rule:a") }}|{{ src_text("rule:a", "<T & t>") }}|{{ translation_note("rule:a") }}'
+              '|{{ md_note("rule:a") }}')
+    values = dict(fallback={}, source_lang="en", source_dir="ltr", source_name="English",
+                  **interface_context(None, (), True))
+    env = html_environment().overlay(loader=jinja2.DictLoader({"t": source}))
+    with_globals = env.get_template("t").render(**values)
+    assert with_globals == env.get_template("t").render(**values, **marks.NO_FALLBACK) == "|&lt;T &amp; t&gt;||"
+    marked = env.get_template("t").render(**{**values, "fallback": {"rule:a": "stale"}})
+    assert 'lang="en"' in marked and "translation-note" in marked

@@ -11,13 +11,13 @@ the common cases and leave every other case to Jinja2 itself:
   ``__html__`` is itself); anything else goes to ``markupsafe.escape``. The text written is the
   same, character for character (tests/test_compiled.py compares every kind of value).
 - ``Context.call``: a call from a template (``_("...")``, a macro, ``links.href(...)``) asks
-  Jinja2 whether the callable wants the context passed in. For a plain function, a bound method or
-  a macro that does not (no ``jinja_pass_arg``), it is called straight away.
+  Jinja2 whether the callable wants the context passed in. For a plain function, a bound method, a
+  built-in or a macro that does not (no ``jinja_pass_arg``), it is called straight away.
 """
 
 from __future__ import annotations
 
-from types import FunctionType, MethodType
+from types import BuiltinFunctionType, FunctionType, MethodType
 from typing import Any
 
 import jinja2
@@ -60,7 +60,7 @@ class Generator(CodeGenerator):
             super()._output_child_pre(node, frame, finalize)
 
 
-_DIRECT = (FunctionType, MethodType, Macro)
+_DIRECT = (FunctionType, MethodType, BuiltinFunctionType, Macro)
 
 
 class Context(jinja2.runtime.Context):

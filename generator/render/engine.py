@@ -248,6 +248,8 @@ def plan_pages(corpus: Corpus, settings: Settings, revision: SourceRevision,
                       "source_name": _source_name(tree), "source_native": source.name,
                       "alternates": _alternates(trees, tree, alternates_of, up, base),
                       "authoritative_href": f"{up}{alternates_of}" if tree.code and alternates_of is not None else ""}
+            if not tree.fallback:
+                values.update(marks.NO_FALLBACK)
             values.update(_resolve(context))
             values.update(interface_context(tree.code, tree.ui, True))
             return html_environment().get_template(template).render(**values).encode("utf-8")
@@ -302,8 +304,9 @@ def plan_pages(corpus: Corpus, settings: Settings, revision: SourceRevision,
         return source_names[tree.code]
 
     def text_page(template: str, tree: Tree = source, info=info, links=links, **context) -> Callable[[], bytes]:
+        plain = {} if tree.fallback else marks.NO_FALLBACK
         return lambda: text_environment().get_template(template).render(
-            info=info, links=links, fallback=tree.fallback, source_name=_source_name(tree),
+            info=info, links=links, fallback=tree.fallback, source_name=_source_name(tree), **plain,
             **interface_context(tree.code, tree.ui, False), **_resolve(context)).encode("utf-8")
 
     timeline = history.timeline if history is not None else None

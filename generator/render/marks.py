@@ -60,3 +60,20 @@ def md_note(ctx, key: str) -> str:
         return ""
     _ = ctx["_"]
     return f"\n\n> **{_(note[0])}** {_(note[1], language=ctx['source_name'])}"
+
+
+# A page with nothing shown in the authoritative language (every page of that language) gets these
+# instead, as page values over the globals: the same output, called without the page's context.
+def _no_attrs(key: str) -> Markup:
+    return Markup("")
+
+
+def _plain_text(key: str, text: str) -> Markup:
+    return escape(text)
+
+
+def _no_md_note(key: str) -> str:
+    return ""
+
+
+NO_FALLBACK = {"src_attrs": _no_attrs, "src_text": _plain_text, "translation_note": _no_attrs, "md_note": _no_md_note}
