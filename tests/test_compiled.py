@@ -121,3 +121,16 @@ def test_the_templates_are_compiled_with_escape_output():
     code = env.compile(source, "_rule.html", raw=True)
     assert "escape_output(" in code and " escape(" not in code
     assert isinstance(env.from_string("{{ x }}").new_context({}), compiled.Context)
+
+
+@pytest.mark.parametrize("text", ["Link to rule %(id)s", "%(a)s and %(b)s", "100%% of %(a)s", "no fields",
+                                  "%(a)r", "%(a)5s", "%(a)s %%(b)s", "<b>%(a)s</b> & more"])
+def test_interface_text_with_values_is_what_markup_formatting_gives(text):
+    from generator.render.engine import interface_context
+
+    gettext = interface_context(None, (), True)["_"]
+    for value in ["<x & 'y'>", markupsafe.Markup("<i>ok</i>"), 7, None, Word("<w>"), Shown()]:
+        values = {"a": value, "b": "b&", "id": value} if "%(" in text else {}
+        want = markupsafe.escape(text) % values if values or "%" in text else markupsafe.escape(text)
+        got = gettext(text, **values)
+        assert got == want and isinstance(got, markupsafe.Markup), (text, value)

@@ -57,6 +57,8 @@ def _fold(line: str) -> str:
     first half of an escape) hands it to the next piece."""
     if len(line) < _FOLD // 4 or len(line.encode("utf-8")) < _FOLD:
         return line
+    if line.isascii():  # a character is an octet: the same pieces, sliced (most lines)
+        return "\r\n ".join(_ascii_pieces(line))
     pieces: list[str] = []
     current: list[str] = []
     size = 0
@@ -75,3 +77,16 @@ def _fold(line: str) -> str:
     if current:
         pieces.append("".join(current))
     return "\r\n ".join(pieces)
+
+
+def _ascii_pieces(line: str) -> list[str]:
+    pieces = []
+    start, most = 0, _FOLD - 1
+    while len(line) - start > most:
+        end = start + most
+        if line[end - 1] in "\\^":
+            end -= 1
+        pieces.append(line[start:end])
+        start = end
+    pieces.append(line[start:])
+    return pieces

@@ -7,6 +7,7 @@ import datetime as dt
 import functools
 import hashlib
 import os
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -156,6 +157,9 @@ def text_environment() -> jinja2.Environment:
     return _environment(False)
 
 
+_NAMED_FIELDS = re.compile(r"(?:[^%]|%%|%\([^()]*\)s)*")
+
+
 @functools.lru_cache(maxsize=64)
 def interface_context(code: str | None, ui: tuple, autoescape: bool) -> dict:
     """What a template needs to speak a language: ``_`` (the page's interface text, as
@@ -167,14 +171,22 @@ def interface_context(code: str | None, ui: tuple, autoescape: bool) -> dict:
     # each text is translated (and escaped) once per build, not once per use: the exceptions page
     # of 5,000 exceptions asked 59,000 times for a dozen texts; % runs only with values, or on a
     # text that holds a %, which % makes "%%" into
-    done: dict[str, str] = {}
+    # In HTML, a text whose only fields are %(name)s is filled with the values escaped by
+    # compiled.escape_output, as text: what Markup's % gives, without its helper objects.
+    done: dict[str, tuple[str, bool]] = {}
     escape = markupsafe.escape if autoescape else str
 
     def gettext(text: str, **values):
-        said = done.get(text)
-        if said is None:
-            said = done[text] = escape(translate(text))
-        return said % values if values or "%" in said else said
+        entry = done.get(text)
+        if entry is None:
+            said = escape(translate(text))
+            entry = done[text] = (said, autoescape and _NAMED_FIELDS.fullmatch(said) is not None)
+        said, named = entry
+        if values:
+            if named:
+                return markupsafe.Markup(str.__mod__(said, {k: compiled.escape_output(v) for k, v in values.items()}))
+            return said % values
+        return said % values if "%" in said else said
     return {"_": gettext, "_long_date": date_formatter(code, long_date)}
 
 
