@@ -29,6 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import generate  # noqa: E402
+from tool import policy_command  # noqa: E402
 
 from generator.build import build  # noqa: E402
 
@@ -64,7 +65,7 @@ def main() -> None:
         root = work / "corpus"
         sizes = generate(root, args.documents, args.rules, args.exceptions)
         print(f"corpus: {sizes['documents']} documents, {sizes['rules']} rules, {sizes['exceptions']} exceptions")
-        policy = shutil.which("policy") or str(Path(sys.executable).parent / "policy")
+        policy = policy_command()
         mkdocs_cmd = shutil.which("mkdocs") or str(Path(sys.executable).parent / "mkdocs")
         out = work / "site"
 

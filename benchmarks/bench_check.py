@@ -27,6 +27,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import generate  # noqa: E402
+from tool import policy_command  # noqa: E402
 
 from generator.validate import check_root  # noqa: E402
 
@@ -74,7 +75,7 @@ def main() -> None:
         t_floor = best(lambda: floor(work), args.repeat)
         gc.collect()
         t_check = best(lambda: check_root(work), args.repeat)
-        policy = shutil.which("policy") or str(Path(sys.executable).parent / "policy")
+        policy = policy_command()
         t_floor_cmd = best(lambda: subprocess.run([sys.executable, "-c", FLOOR, str(work)], check=True),
                            args.repeat)
         cache = work.parent / f"{work.name}-cache"

@@ -28,6 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import generate  # noqa: E402
+from tool import policy_command  # noqa: E402
 from decision_requests import random_requests  # noqa: E402
 
 from generator.build import build  # noqa: E402
@@ -201,7 +202,7 @@ def main() -> None:
             written = log.status()["written"]
         log.close()
         logfile = work / "logs" / "decisions.jsonl"
-        policy = shutil.which("policy") or str(Path(sys.executable).parent / "policy")
+        policy = policy_command()
         start = time.perf_counter()
         subprocess.run([policy, "report", str(logfile), "--format", "json"], check=True, stdout=subprocess.DEVNULL)
         elapsed = time.perf_counter() - start

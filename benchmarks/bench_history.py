@@ -25,6 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import generate  # noqa: E402
+from tool import policy_command  # noqa: E402
 
 
 def _data(payload: bytes) -> bytes:
@@ -102,7 +103,7 @@ def main() -> None:
         make_repository(root, args.commits, args.documents, args.rules, args.exceptions, args.add_lines)
         print(f"repository: {args.commits} commits over {args.rules} rules, {args.exceptions} exceptions "
               f"(made in {time.perf_counter() - start:.1f} s)")
-        policy = shutil.which("policy") or str(Path(sys.executable).parent / "policy")
+        policy = policy_command()
         t_git = min(timed(["git", "log", "--name-only", "--", "policy", "exceptions", "pyproject.toml"], root)
                     for _ in range(3))
         shutil.rmtree(root / ".git" / "policy-cache", ignore_errors=True)

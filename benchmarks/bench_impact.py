@@ -21,6 +21,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from tool import policy_command  # noqa: E402
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -77,7 +80,7 @@ def main() -> None:
         check = subprocess.run([sys.executable, "-m", "generator", "check", "--root", str(root)],
                                capture_output=True, text=True)
         assert check.returncode == 0, check.stdout + check.stderr
-        policy = shutil.which("policy") or str(Path(sys.executable).parent / "policy")
+        policy = policy_command()
         env = {k: v for k, v in os.environ.items() if k != "POLICY_CACHE_DIR"}
         start = time.perf_counter()
         done = subprocess.run([policy, "impact", str(events), "--root", str(root), "--format", "json"],
