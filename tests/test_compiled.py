@@ -50,14 +50,18 @@ def test_escape_output_without_markupsafe_speedups(monkeypatch):
 
 
 SOURCE = """{%- macro box(x) -%}<b title="{{ x }}">{{ x }}</b>{%- endmacro -%}
-{{ value }}|{{ box(value) }}|{{ shout(value) }}|{{ ctx_word() }}|{{ env_word() }}|{{ obj.method(value) }}|
+{{ value }}|{{ box(value) }}|{{ shout(value) }}|{{ ctx_word() }}|{{ env_word() }}|{{ obj.method(value) }}|{{ obj.with_context(value) }}|{{ [1, 2].index(2) }}|
 {%- for v in [value, safe] %}[{{ v }}{{ shout(v) }}]{% endfor %}|
-{%- set block %}<{{ value }}>{% endset %}{{ block }}|{{ callable_obj(value) }}|{{ cls(value) }}|{{ kw(obj=1, self=2) }}"""
+{%- set block %}<{{ value }}>{% endset %}{{ block }}|{% for w in ["<w>"] %}{{ loop_word() }}{{ shout(w) }}{% endfor %}|{{ callable_obj(value) }}|{{ cls(value) }}|{{ kw(obj=1, self=2) }}"""
 
 
 class Obj:
     def method(self, v):
         return f"m:{v}"
+
+    @jinja2.pass_context
+    def with_context(self, ctx, v):
+        return f"{ctx['marker']}/{v}"
 
 
 class CallMe:
@@ -79,12 +83,16 @@ def _values():
     def ctx_word(ctx):
         return ctx["marker"]
 
+    @jinja2.pass_context
+    def loop_word(ctx):
+        return ctx.get("w")
+
     @jinja2.pass_environment
     def env_word(env):
         return isinstance(env, jinja2.Environment)
 
     return dict(value="<a & 'b'>", safe=markupsafe.Markup("<em>ok</em>"), shout=lambda v: f"{v}!",
-                ctx_word=ctx_word, env_word=env_word, obj=Obj(), stop=stop, callable_obj=CallMe(),
+                ctx_word=ctx_word, loop_word=loop_word, env_word=env_word, obj=Obj(), stop=stop, callable_obj=CallMe(),
                 cls=Ctxd(), kw=lambda **k: sorted(k.items()), marker="<mark>")
 
 
