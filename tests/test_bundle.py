@@ -258,3 +258,34 @@ def test_build_signs_from_the_environment_variable(tmp_path, cli, keys, monkeypa
     bad = cli(["build", "--root", str(root), "--out", str(tmp_path / "site2")])
     assert bad.exit_code == 2 and "not an unencrypted PEM private key" in bad.output
     assert not (tmp_path / "site2").exists()
+
+
+def test_the_fast_canonical_json_writes_what_the_canonical_one_writes():
+    """data.json is written by canonical_without_floats (orjson): the same bytes as canonical
+    (json.dumps) on every value without a float, and the bundle's data has none."""
+    import random
+
+    from generator.bundle.canonical import canonical, canonical_without_floats
+    from generator.bundle.write import data_schema
+
+    rng = random.Random(7)
+    alphabet = [chr(c) for c in range(0x80)] + ["\u2028", "\u2029", "\ufffd", "\U0001F600", "é", "中", "\x7f",
+                                                  "\u0085", "\ue000", "\uffff", '"', "\\", "</script>"]
+
+    def text() -> str:
+        return "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 8)))
+
+    def value(depth: int = 0):
+        pick = rng.random()
+        if depth > 3 or pick < 0.3:
+            return rng.choice([text(), rng.randint(-2**53, 2**53), True, False, None, 0])
+        if pick < 0.65:
+            return {text(): value(depth + 1) for _ in range(rng.randint(0, 5))}
+        return [value(depth + 1) for _ in range(rng.randint(0, 5))]
+
+    for _ in range(5_000):
+        item = value()
+        assert canonical_without_floats(item) == canonical(item), item
+    schema = json.dumps(json.loads(data_schema()))  # (as loaded: whatever its layout)
+    assert '"type": "number"' not in schema and '"number"' not in schema, \
+        "data.json may hold floats now: write it with canonical(), not canonical_without_floats()"

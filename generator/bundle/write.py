@@ -14,7 +14,7 @@ from ..resources import read_resource
 from . import SCHEMA_VERSION
 from .layout import DATA_FILE, POLICY_FILE, ROOTS, mount
 from .archive import ARCHIVE_NAME, write_archive
-from .canonical import canonical
+from .canonical import canonical, canonical_without_floats
 from .data import bundle_data
 
 
@@ -72,7 +72,7 @@ def archive(data_json: bytes, revision: SourceRevision, version: str | None, sig
 
 
 def data_json(corpus: Corpus, settings: Settings, revision: SourceRevision) -> bytes:
-    return canonical(bundle_data(corpus, settings, revision))
+    return canonical_without_floats(bundle_data(corpus, settings, revision))
 
 
 __all__ = ["ARCHIVE_NAME", "DATA_FILE", "POLICY_FILE", "ROOTS", "Signing", "archive", "bundle_files", "data_json", "data_schema",
