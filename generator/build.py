@@ -227,6 +227,6 @@ def site_history(root: Path, rev: str, revision: SourceRevision, stages: dict | 
         return SiteHistory(None, None, "git was not available when this site was built, so there is no version history.")
     except UsageError:
         return SiteHistory(None, None, "The sources are not in a git repository, so there is no version history.")
-    line = timeline(root, rev, as_of=as_of_date(revision))
+    line = timeline(root, rev, as_of=as_of_date(revision), reuse=stages)
     note = "This history is incomplete: it was built from a shallow clone." if shallow else ""
     return SiteHistory(line, Corpora(root, stages), note)

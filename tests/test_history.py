@@ -284,6 +284,45 @@ def test_warm_history_reads_no_blob(repo, monkeypatch):
     assert [(e.commit.sha, e.summary) for e in warm.entries] == [(e.commit.sha, e.summary) for e in cold.entries]
 
 
+def test_history_takes_the_checked_working_tree_instead_of_parsing_the_same_bytes(repo, monkeypatch):
+    """A build hands its checked files to the history (timeline's ``reuse``): the blobs whose
+    bytes are the working tree's are not parsed again, and the timeline is the same. Files of a
+    commit are kept while every pass over the commit needs them (a commit of many files was
+    parsed two and a half times over)."""
+    import shutil
+
+    import generator.validate as validate
+    from generator.cachedir import cache_folder as folder_of
+    from generator.validate import check_root_cached
+
+    first = repo.commit("The policy")  # (the base fixture)
+    repo.edit("policy/main.yaml", "Designing weapons.", "Designing or building weapons.")
+    repo.commit("Edit")
+    parsed = []
+    real = validate.model_stage_parsed
+
+    def counting(raw):
+        parsed.append(raw.path)
+        return real(raw)
+
+    monkeypatch.setattr(validate, "model_stage_parsed", counting)
+    from generator.history import versions
+
+    monkeypatch.setattr(versions._Parser, "KEEP", 1)  # as a commit of more files than it keeps
+    plain = timeline(repo.root)
+    assert sorted(parsed) == ["exceptions/gov.yaml", "policy/main.yaml", "policy/models.yaml"]  # once each
+    # (the edited version is read from the previous one: history/incremental.py)
+    stages: dict = {}
+    check_root_cached(repo.root, keep=stages)
+    shutil.rmtree(folder_of(repo.root / ".git"))  # no history cache: everything to read again
+    parsed.clear()
+    reusing = timeline(repo.root, reuse=stages)
+    assert parsed == ["policy/main.yaml"]  # only its first version: the rest are the working tree's bytes
+    assert [(e.commit.sha, e.summary, e.changes) for e in reusing.entries] == \
+        [(e.commit.sha, e.summary, e.changes) for e in plain.entries]
+    assert reusing.versions == plain.versions and first
+
+
 def test_rendering_never_calls_back_into_history(repo, tmp_path, monkeypatch):
     """Issue 12, gather then write: version pages gather their past sources before any page is
     rendered; once rendering starts, history is sealed and loading anything more is a bug."""

@@ -159,8 +159,10 @@ class _Parser:
 
     KEEP = 512  # parsed blobs kept: a change's old blob is almost always a recent new one
 
-    def __init__(self, sources: GitSources, cache: _Cache):
+    def __init__(self, sources: GitSources, cache: _Cache, reuse: dict | None = None):
         self.sources, self.cache = sources, cache
+        self.reuse = reuse or {}  # checked stages by (path, SHA-256 of the bytes): see _reused
+        self.keep = self.KEEP  # raised while a commit changes more files than that (see _timeline)
         self.objects: OrderedDict[str, object] = OrderedDict()
         self.known: dict[str, Known] = {}  # path -> the last version that read cleanly
         self.errors: dict[str, tuple[int, int, str]] = {}  # blob -> its first error (this run)
@@ -173,7 +175,9 @@ class _Parser:
 
         kind = kind_of(path) or KIND_DOCUMENT
         data = self.sources.blob(blob)
-        obj = self._from_previous(path, kind, data)
+        obj = self._reused(path, data)
+        if obj is None:
+            obj = self._from_previous(path, kind, data)
         if obj is None:
             obj, error, parsed = model_stage_parsed(RawFile(path, kind, data))
             if error is not None:
@@ -183,9 +187,19 @@ class _Parser:
                 if known is not None:
                     self.known[path] = known
         self.objects[blob] = obj
-        if len(self.objects) > self.KEEP:
+        while len(self.objects) > self.keep:
             self.objects.popitem(last=False)
         return obj
+
+    def _reused(self, path: str, data: bytes):
+        """The model object of these exact bytes at this path, when the build or check that asked
+        for the history has already made it (the working tree's files: in a clean checkout, HEAD's
+        blobs all are): the same object reading them gives (validate._file_stage makes it by the
+        same model stage). None otherwise, or when they did not load there either."""
+        if not self.reuse:
+            return None
+        staged = self.reuse.get((path, hashlib.sha256(data).hexdigest()))
+        return staged[1] if staged is not None else None
 
     def _from_previous(self, path: str, kind: str, data: bytes):
         """The document read from the last version of it that read cleanly, when only the
@@ -251,17 +265,19 @@ def _corpus(path: str, obj) -> Corpus | None:
 
 
 @paused_collection
-def timeline(root: Path, rev: str = "HEAD", as_of: dt.date | None = None) -> Timeline:
-    """The versions of the sources under ``root`` along the first-parent history of ``rev``."""
-    return _timeline(root, rev, as_of)
+def timeline(root: Path, rev: str = "HEAD", as_of: dt.date | None = None, reuse: dict | None = None) -> Timeline:
+    """The versions of the sources under ``root`` along the first-parent history of ``rev``.
+    ``reuse``: per-file stages already checked, by (path, SHA-256 of the file's bytes), as
+    check_files keeps them: a blob with the same bytes is not parsed again."""
+    return _timeline(root, rev, as_of, reuse)
 
 
-def _timeline(root: Path, rev: str, as_of: dt.date | None) -> Timeline:
+def _timeline(root: Path, rev: str, as_of: dt.date | None, reuse: dict | None = None) -> Timeline:
     with GitSources(root) as sources:
         commits = sources.log(rev) if sources.has_commits else []
         tags = sources.tags() if commits else {}
         cache = _Cache(sources.git_dir)
-        parser = _Parser(sources, cache)
+        parser = _Parser(sources, cache, reuse)
         sources.prefetch(_blobs_to_read(commits, cache))
         state = _State(parser)
         versions: dict[str, list[Version]] = {}
@@ -275,6 +291,10 @@ def _timeline(root: Path, rev: str, as_of: dt.date | None) -> Timeline:
             changed = [c for c in commit.changes if kind_of(c.path) is not None]
             if not changed:
                 continue
+            # a commit's files are read by several passes (validity, facts, summaries, versions):
+            # kept for all of them, an old and a new version each, or a commit of 5,000 files was
+            # parsed two and a half times over
+            parser.keep = max(_Parser.KEEP, 2 * len(changed) + 2 * len(dirty) + 16)
             for c in changed:
                 if c.new_blob is None:
                     current.pop(c.path, None)
