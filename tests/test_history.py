@@ -323,6 +323,40 @@ def test_history_takes_the_checked_working_tree_instead_of_parsing_the_same_byte
     assert reusing.versions == plain.versions and first
 
 
+def test_a_policy_in_a_folder_of_a_larger_repository_reuses_its_checked_files(tmp_path, monkeypatch):
+    """Paths in history are relative to the policy's root, as the checked files' are: a root in a
+    folder of a larger repository gets the same reuse, and the same timeline."""
+    import shutil
+    import subprocess
+
+    import generator.validate as validate
+    from conftest import FIXTURES
+    from generator.validate import check_root_cached
+
+    top = tmp_path / "monorepo"
+    shutil.copytree(FIXTURES / "base", top / "legal")
+    (top / "README.md").write_text("code and policy\n")
+    git = ["git", "-C", str(top), "-c", "user.name=A", "-c", "user.email=a@example.com"]
+    subprocess.run(["git", "init", "-q", str(top)], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "one"], check=True)
+    main = top / "legal" / "policy" / "main.yaml"
+    main.write_text(main.read_text().replace("Designing weapons.", "Designing or building weapons."))
+    subprocess.run([*git, "commit", "-q", "-am", "two"], check=True)
+    root = top / "legal"
+    plain = timeline(root)
+    stages: dict = {}
+    check_root_cached(root, keep=stages)
+    shutil.rmtree(cache_folder(top / ".git"), ignore_errors=True)
+    parsed = []
+    real = validate.model_stage_parsed
+    monkeypatch.setattr(validate, "model_stage_parsed", lambda raw: parsed.append(raw.path) or real(raw))
+    reusing = timeline(root, reuse=stages)
+    assert parsed == ["policy/main.yaml"]
+    assert [(e.summary, e.changes) for e in reusing.entries] == [(e.summary, e.changes) for e in plain.entries]
+    assert len(plain.entries) == 2 and reusing.versions == plain.versions
+
+
 def test_rendering_never_calls_back_into_history(repo, tmp_path, monkeypatch):
     """Issue 12, gather then write: version pages gather their past sources before any page is
     rendered; once rendering starts, history is sealed and loading anything more is a bug."""
