@@ -22,13 +22,25 @@ LIBRARIES = ("jinja2", "git", "yaml", "markdown_it", "mdit_py_plugins", "watchfi
 
 
 def test_importing_the_runtime_loads_nothing_of_the_authoring_tool():
-    code = ("import json, sys; import generator.runtime as r; r.Bundle; "
-            "print(json.dumps(sorted(sys.modules)))")
+    code = ("import json, sys; import generator.runtime as r; [getattr(r, name) for name in r.__all__]; "
+            "print(json.dumps(sorted(sys.modules)))")  # (the runtime's names are imported on first use)
     loaded = json.loads(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
                                        text=True, cwd=REPO / "tests").stdout)
     assert "generator.runtime" in loaded and "generator.runtime.client" in loaded
     bad = [m for m in loaded if m.startswith(AUTHORING) or m.split(".")[0] in LIBRARIES]
     assert bad == []
+
+
+def test_reading_decision_events_loads_not_the_whole_service_api():
+    """`policy report` needs the event definition (runtime/events.py), not the bundle client,
+    the HTTP sink or signature checks: the runtime's names are imported on first use."""
+    code = ("import json, sys; import generator.runtime.events, generator.report; "
+            "print(json.dumps(sorted(sys.modules)))")
+    loaded = json.loads(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                                       text=True, cwd=REPO / "tests").stdout)
+    assert "generator.runtime.events" in loaded
+    assert [m for m in loaded if m.split(".")[0] == "cryptography" or m in ("http.client", "generator.runtime.client",
+                                                                          "generator.runtime.httpsink")] == []
 
 
 def test_the_build_command_loads_no_network_or_unused_libraries():
