@@ -357,6 +357,30 @@ def test_a_policy_in_a_folder_of_a_larger_repository_reuses_its_checked_files(tm
     assert len(plain.entries) == 2 and reusing.versions == plain.versions
 
 
+def test_policy_history_takes_what_policy_check_kept(repo, cli, monkeypatch):
+    """`policy history` with a cold history cache reads the stage cache `policy check` left (on
+    the first blob it must parse, not before): blobs with a checked file's bytes are not parsed
+    again; with a warm history cache it never reads the stage cache at all."""
+    import generator.validate as validate
+    import generator.validate.stagecache as stagecache
+
+    repo.commit("The policy")
+    repo.edit("policy/main.yaml", "Designing weapons.", "Designing or building weapons.")
+    repo.commit("Edit")
+    assert cli(["check", "--root", str(repo.root)]).exit_code == 0
+    (cache_folder(repo.root / ".git") / CACHE_NAME).unlink(missing_ok=True)
+    parsed, loads = [], []
+    real_parse, real_load = validate.model_stage_parsed, stagecache.load
+    monkeypatch.setattr(validate, "model_stage_parsed", lambda raw: parsed.append(raw.path) or real_parse(raw))
+    monkeypatch.setattr(stagecache, "load", lambda root: loads.append(root) or real_load(root))
+    cold = cli(["history", "--root", str(repo.root)])
+    assert cold.exit_code == 0 and "Edit" in cold.output
+    assert parsed == ["policy/main.yaml"] and len(loads) == 1  # its first version only
+    parsed.clear(), loads.clear()
+    warm = cli(["history", "--root", str(repo.root)])
+    assert warm.output == cold.output and parsed == [] and loads == []
+
+
 def test_rendering_never_calls_back_into_history(repo, tmp_path, monkeypatch):
     """Issue 12, gather then write: version pages gather their past sources before any page is
     rendered; once rendering starts, history is sealed and loading anything more is a bug."""

@@ -26,8 +26,10 @@ def _commit_json(c) -> dict:
 def history(root: Path, fmt: str, rev: str) -> None:
     """Versions of the policy from git, newest first, each change summarized clause by clause."""
     from ..history.versions import timeline
+    from ..validate.stagecache import Saved
 
-    line = run(lambda: timeline(root, rev))
+    # blobs with the bytes of a file `policy check` or `policy build` has checked are not parsed
+    line = run(lambda: timeline(root, rev, reuse=Saved(root)))
     if line.shallow:
         click.echo("note: this is a shallow clone, so the history is incomplete; "
                    "run 'git fetch --unshallow' for all of it", err=True)
@@ -97,8 +99,9 @@ def changelog(root: Path, check_only: bool) -> None:
     """Write CHANGELOG.md from the published versions in git history."""
     from ..history.changelog import changelog_text
     from ..history.versions import timeline
+    from ..validate.stagecache import Saved
 
-    text = run(lambda: changelog_text(root, timeline(root)), root=root)
+    text = run(lambda: changelog_text(root, timeline(root, reuse=Saved(root))), root=root)
     path = root / "CHANGELOG.md"
     current = path.read_text(encoding="utf-8") if path.exists() else ""
     if check_only:

@@ -19,7 +19,7 @@ import os
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
+from typing import Mapping, cast
 
 from .. import __version__
 from ..cachedir import cache_folder
@@ -159,7 +159,7 @@ class _Parser:
 
     KEEP = 512  # parsed blobs kept: a change's old blob is almost always a recent new one
 
-    def __init__(self, sources: GitSources, cache: _Cache, reuse: dict | None = None):
+    def __init__(self, sources: GitSources, cache: _Cache, reuse: Mapping | None = None):
         self.sources, self.cache = sources, cache
         self.reuse = reuse or {}  # checked stages by (path, SHA-256 of the bytes): see _reused
         self.keep = self.KEEP  # raised while a commit changes more files than that (see _timeline)
@@ -265,14 +265,14 @@ def _corpus(path: str, obj) -> Corpus | None:
 
 
 @paused_collection
-def timeline(root: Path, rev: str = "HEAD", as_of: dt.date | None = None, reuse: dict | None = None) -> Timeline:
+def timeline(root: Path, rev: str = "HEAD", as_of: dt.date | None = None, reuse: Mapping | None = None) -> Timeline:
     """The versions of the sources under ``root`` along the first-parent history of ``rev``.
     ``reuse``: per-file stages already checked, by (path, SHA-256 of the file's bytes), as
     check_files keeps them: a blob with the same bytes is not parsed again."""
     return _timeline(root, rev, as_of, reuse)
 
 
-def _timeline(root: Path, rev: str, as_of: dt.date | None, reuse: dict | None = None) -> Timeline:
+def _timeline(root: Path, rev: str, as_of: dt.date | None, reuse: Mapping | None = None) -> Timeline:
     with GitSources(root) as sources:
         commits = sources.log(rev) if sources.has_commits else []
         tags = sources.tags() if commits else {}

@@ -16,6 +16,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import os
+from collections import abc
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
@@ -164,6 +165,34 @@ def load(root: Path) -> dict:
     """The cache of per-file stages for the sources under ``root`` ({} when there is none, or
     when it is damaged, foreign or of another version)."""
     return _load(root)
+
+
+class Saved(abc.Mapping):
+    """The stage cache of ``root`` as a mapping, read on the first lookup: for `policy history`,
+    whose blobs with a checked file's bytes need no parsing, and whose own cache, when warm,
+    answers everything without it."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self._stages: dict | None = None
+
+    def _loaded(self) -> dict:
+        if self._stages is None:
+            self._stages = load(self.root)
+            _RAW.clear()  # (kept to write the cache back, which a reader of it never does: 200 MB at 100k rules)
+        return self._stages
+
+    def __getitem__(self, key):
+        return self._loaded()[key]
+
+    def __iter__(self):
+        return iter(self._loaded())
+
+    def __len__(self) -> int:
+        return len(self._loaded())
+
+    def __bool__(self) -> bool:  # (without reading it)
+        return True
 
 
 def _load(root: Path) -> dict:
