@@ -9,17 +9,22 @@ import json
 
 import orjson
 
-_GO_ESCAPES = {"\u2028": "\\u2028", "\u2029": "\\u2029"}  # Go's encoder always escapes these
+# Go's encoder always escapes these (raw, they can only stand inside strings)
+_GO_ESCAPES = {"\u2028".encode(): b"\\u2028", "\u2029".encode(): b"\\u2029"}
+
+
+def _as_go_writes(data: bytes) -> bytes:
+    for raw, escape in _GO_ESCAPES.items():
+        if raw in data:
+            data = data.replace(raw, escape)
+    return data
 
 
 def canonical(value: object) -> bytes:
     """Compact, key-sorted UTF-8 JSON: the bytes data.json is written as, and the bytes OPA
     hashes for it, so a file's hash is simply sha256 of its content."""
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    for char, escape in _GO_ESCAPES.items():
-        if char in text:
-            text = text.replace(char, escape)
-    return text.encode("utf-8")
+    return _as_go_writes(json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                                    allow_nan=False).encode("utf-8"))
 
 
 def canonical_without_floats(value: object) -> bytes:
@@ -28,12 +33,7 @@ def canonical_without_floats(value: object) -> bytes:
     integers only. orjson writes floats as json.dumps does not (1e16 for 1e+16); on everything
     else the bytes are the same (tests/test_bundle.py compares them on random values and checks
     that the schema has no number)."""
-    data = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
-    for char, escape in _GO_ESCAPES.items():
-        raw = char.encode("utf-8")
-        if raw in data:
-            data = data.replace(raw, escape.encode("ascii"))
-    return data
+    return _as_go_writes(orjson.dumps(value, option=orjson.OPT_SORT_KEYS))
 
 
 def is_structured(name: str) -> bool:

@@ -50,5 +50,4 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
 
 
-__all__ = ["Bundle", "BundleClient", "BundleError", "BundleNotFound", "Decision", "DecisionLog", "HttpSink", "JsonLinesSink",
-           "KeyFileError", "PackagingError", "Reason", "load_public_key"]
+__all__ = sorted(_WHERE)
