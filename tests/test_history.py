@@ -381,6 +381,30 @@ def test_policy_history_takes_what_policy_check_kept(repo, cli, monkeypatch):
     assert warm.output == cold.output and parsed == [] and loads == []
 
 
+def test_policy_changelog_takes_what_policy_check_kept(repo, cli, monkeypatch):
+    """`policy changelog` loads the model of each version's commit: a file whose bytes `policy
+    check` checked comes from the stage cache it left, not parsed again, and a blob with a
+    working-tree file's bytes is not read from git (at 5,000 documents: 5.8 s -> 1.9 s)."""
+    from git.objects.base import Object
+
+    import generator.validate as validate
+
+    repo.commit("The policy")
+    repo.edit("policy/main.yaml", "Designing weapons.", "Designing or building weapons.")
+    repo.commit("Edit")
+    assert cli(["check", "--root", str(repo.root)]).exit_code == 0
+    assert cli(["history", "--root", str(repo.root)]).exit_code == 0  # (the history cache: warm)
+    parsed, read = [], []
+    real_parse, real_stream = validate.model_stage_parsed, Object.data_stream
+    monkeypatch.setattr(validate, "model_stage_parsed", lambda raw: parsed.append(raw.path) or real_parse(raw))
+    monkeypatch.setattr(Object, "data_stream", property(lambda self: read.append(self.path) or real_stream.fget(self)))
+    result = cli(["changelog", "--root", str(repo.root)])
+    assert result.exit_code == 0, result.output
+    assert "with 1 editorial revision" in (repo.root / "CHANGELOG.md").read_text()
+    assert parsed == []  # every file of both commits was checked by `policy check` (its id checks too)
+    assert [p for p in read if not p.endswith("pyproject.toml")] == ["policy/main.yaml"]  # as before the edit
+
+
 def test_rendering_never_calls_back_into_history(repo, tmp_path, monkeypatch):
     """Issue 12, gather then write: version pages gather their past sources before any page is
     rendered; once rendering starts, history is sealed and loading anything more is a bug."""
@@ -473,7 +497,8 @@ def test_a_page_diff_is_the_whole_diff_restricted_to_the_page(tmp_path):
 def test_models_at_many_commits_read_each_blob_once(repo, monkeypatch):
     """A site's version pages load the model at many commits, which share most of their files:
     each blob is read from git once (at 5,000 documents, reading every file at each of 22
-    commits was two thirds of `policy changelog`)."""
+    commits was two thirds of `policy changelog`), and a blob with a working tree file's bytes
+    is not read from git at all (the working tree here is the last commit)."""
     from git.objects.base import Object
 
     from generator.history.changelog import Corpora
@@ -490,9 +515,12 @@ def test_models_at_many_commits_read_each_blob_once(repo, monkeypatch):
     models = [corpora.at(sha) for sha in shas]
     assert all(m is not None for m in models)
     assert len(read) == len(set(read))  # no blob read twice
-    listed = {line.split()[2] for sha in shas
-              for line in repo.git.git.ls_tree("-r", sha, "policy", "exceptions").splitlines()}
-    assert set(read) == listed  # every blob of the three commits, once
+    def blobs(sha):
+        return {line.split()[2] for line in repo.git.git.ls_tree("-r", sha, "policy", "exceptions").splitlines()}
+
+    listed = set().union(*map(blobs, shas))
+    assert set(read) == listed - blobs(shas[-1])  # every other blob of the three commits, once
+    assert read  # (the first two commits' main.yaml)
     assert [r.text for r in (m.rules["weapons.design"] for m in models)] == [
         "Designing weapons.", "Designing or building weapons.", "Designing or selling or building weapons."]
 

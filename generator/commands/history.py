@@ -95,13 +95,15 @@ def diff(start: str, end: str | None, root: Path, fmt: str) -> None:
 @click.command()
 @root_option
 @click.option("--check", "check_only", is_flag=True, help="Do not write; exit 1 when CHANGELOG.md is stale.")
+@paused_collection  # the versions' models and diffs all live until the file is written
 def changelog(root: Path, check_only: bool) -> None:
     """Write CHANGELOG.md from the published versions in git history."""
     from ..history.changelog import changelog_text
     from ..history.versions import timeline
     from ..validate.stagecache import Saved
 
-    text = run(lambda: changelog_text(root, timeline(root, reuse=Saved(root))), root=root)
+    checked = Saved(root)  # the stage cache, read only when a blob must be parsed
+    text = run(lambda: changelog_text(root, timeline(root, reuse=checked), stages=checked), root=root)
     path = root / "CHANGELOG.md"
     current = path.read_text(encoding="utf-8") if path.exists() else ""
     if check_only:

@@ -84,7 +84,9 @@ def _entry_class(kind: str, entry: dict[str, Any], granting: set[str]) -> str:
 
 def classify(diff: dict[str, Any], old: Corpus, new: Corpus) -> dict[str, Any]:
     """Add "class" to every entry, "direction" to every field that has one, and "classes"."""
-    granting = {e.id for c in (old, new) for e in c.exceptions if e.status == "active"}
+    # Exceptions that grant something before or after: only exception entries ask, so it is not
+    # made for a diff without any (a document page's, of which the changelog makes thousands)
+    granting = {e.id for c in (old, new) for e in c.exceptions if e.status == "active"} if diff["exceptions"] else set()
     counts = {name: 0 for name in ORDER}
     for kind, key in (("document", "documents"), ("section", "sections"), ("rule", "rules"),
                       ("exception", "exceptions"), ("model", "models")):
