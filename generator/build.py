@@ -14,7 +14,7 @@ from .config import Settings, load_settings, settings_from_text
 from .errors import Diagnostic, UsageError, ValidationFailed
 from .gcpause import collecting_after, paused_collection
 from .gitinfo import SourceRevision, first_parent_count, source_revision
-from .history import check_revision
+from .history import check_revision, working_files
 from .history.changelog import Corpora
 from .history.gitrepo import GitSources, GitUnavailable
 from .history.versions import timeline
@@ -80,11 +80,17 @@ def _build(root: Path, out: Path, *, today: dt.date | None = None,
 
 def _checked_build(root: Path, out: Path, today, memory, sources, signing, rev, pdf, jobs, stages: dict,
                    later: list) -> BuildResult:
+    blobs: dict[str, bytes] = {}  # git blobs read (blob id -> bytes), for the models at past commits too
     if rev is None:
         result = check_root(root, today=today, cache=sources) if sources is not None else \
             check_root_cached(root, today=today, keep=stages, later=later)
-    else:
+    elif sources is not None:
         result = check_revision(root, rev, today=today, cache=sources)
+    else:  # the files it shares with the working tree: checked stages and bytes from there (content-keyed)
+        from .validate import stagecache
+
+        stages.update(stagecache.Saved(root))  # (read, never written back: it is the working tree's)
+        result = check_revision(root, rev, today=today, cache=stages, known=working_files(root), blobs=blobs)
     later[:] = [_in_background(later)] if later else []  # waited for while the index is made, or at the end
     if result.errors or result.corpus is None:
         raise ValidationFailed(list(result.diagnostics))
@@ -103,7 +109,7 @@ def _checked_build(root: Path, out: Path, today, memory, sources, signing, rev, 
         found = found + said
     if any(d.severity == "error" for d in found):
         raise ValidationFailed(list(result.diagnostics) + found)
-    history = site_history(root, rev or "HEAD", revision, stages or sources)
+    history = site_history(root, rev or "HEAD", revision, stages or sources, blobs)
     pages = plan_pages(result.corpus, settings, revision, result.digests, signing, history, translations)
     from .render import search
 
@@ -198,7 +204,7 @@ def read_translations(root: Path, rev: str | None, corpus, settings: Settings):
 def _at_revision(root: Path, rev: str) -> tuple[Settings, SourceRevision]:
     with GitSources(root) as sources:
         sha = sources.resolve(rev)
-        _files, pyproject = sources.files_at(sha)
+        pyproject = sources.pyproject_at(sha)
         when = sources.repo.commit(sha).committed_datetime.astimezone(dt.timezone.utc)
         sequence = first_parent_count(sources.repo, sha)
     settings = settings_from_text(pyproject.decode("utf-8", "replace")) if pyproject is not None else Settings()
@@ -217,7 +223,8 @@ def as_of_date(revision: SourceRevision) -> dt.date:
 
 
 @collecting_after
-def site_history(root: Path, rev: str, revision: SourceRevision, stages: dict | None = None) -> SiteHistory:
+def site_history(root: Path, rev: str, revision: SourceRevision, stages: dict | None = None,
+                 blobs: dict[str, bytes] | None = None) -> SiteHistory:
     try:
         with GitSources(root) as sources:
             if not sources.has_commits:
@@ -229,4 +236,4 @@ def site_history(root: Path, rev: str, revision: SourceRevision, stages: dict | 
         return SiteHistory(None, None, "The sources are not in a git repository, so there is no version history.")
     line = timeline(root, rev, as_of=as_of_date(revision), reuse=stages)
     note = "This history is incomplete: it was built from a shallow clone." if shallow else ""
-    return SiteHistory(line, Corpora(root, stages), note)
+    return SiteHistory(line, Corpora(root, stages, blobs), note)

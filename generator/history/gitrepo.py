@@ -267,6 +267,14 @@ class GitSources:
             pyproject = None
         return files, pyproject
 
+    def pyproject_at(self, rev: str) -> bytes | None:
+        """pyproject.toml at ``rev`` (None when there is none), without reading the sources."""
+        commit = self.repo.commit(self.resolve(rev))
+        try:
+            return (commit.tree / (self.prefix + "pyproject.toml")).data_stream.read()
+        except KeyError:
+            return None
+
     def translations_at(self, rev: str) -> dict[str, dict[str, tuple[str, bytes]]]:
         """translations/<locale>/<name>.po at ``rev``, as {locale: {name: (path, bytes)}}."""
         commit = self.repo.commit(self.resolve(rev))
