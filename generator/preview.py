@@ -52,6 +52,10 @@ class Preview:
     def rebuild(self) -> bool:
         """Build now; True when the site is up to date, False when the sources have errors."""
         with self._lock:
+            if self.builds == 0:  # the files `policy check` or `policy build` checked last: not parsed again
+                from .validate.stagecache import Saved
+
+                self._sources.update(Saved(self.root))
             try:
                 # no PDFs while editing: a second per document on every save; `policy build` makes them
                 self.last_result = build(self.root, self.out, memory=self._pages, sources=self._sources, pdf=False)

@@ -233,11 +233,11 @@ def test_build_rev_takes_what_the_working_tree_has(repo, cli, tmp_path, monkeypa
     repo.commit("Edit")
     assert cli(["check", "--root", str(repo.root)]).exit_code == 0
     parsed, read = [], []
-    real_parse, real_stream = validate.model_stage_parsed, Object.data_stream
-    monkeypatch.setattr(validate, "model_stage_parsed", lambda raw: parsed.append(raw.path) or real_parse(raw))
+    real_parse, real_stream = validate._load_parsed, Object.data_stream
+    monkeypatch.setattr(validate, "_load_parsed", lambda raw: parsed.append(raw.path) or real_parse(raw))
     monkeypatch.setattr(Object, "data_stream", property(lambda self: read.append(self.path) or real_stream.fget(self)))
     build(repo.root, tmp_path / "reusing", rev=first)
-    assert parsed == []  # (`policy check` checked main.yaml as it was, for its id checks)
+    assert parsed == ["policy/main.yaml"]  # as it was at the revision: the only bytes not checked
     assert [p for p in read if not p.endswith("pyproject.toml")] == ["policy/main.yaml"]  # once, for both uses
     (cache_location(repo.root) / stagecache.NAME).unlink()
     build(repo.root, tmp_path / "plain", rev=first)
@@ -425,13 +425,13 @@ def test_policy_changelog_takes_what_policy_check_kept(repo, cli, monkeypatch):
     assert cli(["check", "--root", str(repo.root)]).exit_code == 0
     assert cli(["history", "--root", str(repo.root)]).exit_code == 0  # (the history cache: warm)
     parsed, read = [], []
-    real_parse, real_stream = validate.model_stage_parsed, Object.data_stream
-    monkeypatch.setattr(validate, "model_stage_parsed", lambda raw: parsed.append(raw.path) or real_parse(raw))
+    real_parse, real_stream = validate._load_parsed, Object.data_stream
+    monkeypatch.setattr(validate, "_load_parsed", lambda raw: parsed.append(raw.path) or real_parse(raw))
     monkeypatch.setattr(Object, "data_stream", property(lambda self: read.append(self.path) or real_stream.fget(self)))
     result = cli(["changelog", "--root", str(repo.root)])
     assert result.exit_code == 0, result.output
     assert "with 1 editorial revision" in (repo.root / "CHANGELOG.md").read_text()
-    assert parsed == []  # every file of both commits was checked by `policy check` (its id checks too)
+    assert parsed == ["policy/main.yaml"]  # as it was before the edit: the only bytes not checked
     assert [p for p in read if not p.endswith("pyproject.toml")] == ["policy/main.yaml"]  # as before the edit
 
 
