@@ -222,8 +222,6 @@ def test_build_rev_takes_what_the_working_tree_has(repo, cli, tmp_path, monkeypa
     cache makes (at 5,000 documents: 12.8 s -> 7.4 s)."""
     import filecmp
 
-    from git.objects.base import Object
-
     import generator.validate as validate
     from generator.cachedir import cache_location
     from generator.validate import stagecache
@@ -232,13 +230,13 @@ def test_build_rev_takes_what_the_working_tree_has(repo, cli, tmp_path, monkeypa
     repo.edit("policy/main.yaml", "Designing weapons.", "Designing or building weapons.")
     repo.commit("Edit")
     assert cli(["check", "--root", str(repo.root)]).exit_code == 0
-    parsed, read = [], []
-    real_parse, real_stream = validate._load_parsed, Object.data_stream
+    parsed = []
+    real_parse = validate._load_parsed
     monkeypatch.setattr(validate, "_load_parsed", lambda raw: parsed.append(raw.path) or real_parse(raw))
-    monkeypatch.setattr(Object, "data_stream", property(lambda self: read.append(self.path) or real_stream.fget(self)))
+    objects, paths = _blob_reads(monkeypatch, repo)
     build(repo.root, tmp_path / "reusing", rev=first)
     assert parsed == ["policy/main.yaml"]  # as it was at the revision: the only bytes not checked
-    assert [p for p in read if not p.endswith("pyproject.toml")] == ["policy/main.yaml"]  # once, for both uses
+    assert [paths[o] for o in objects if o in paths] == ["policy/main.yaml"]  # once, for both uses
     (cache_location(repo.root) / stagecache.NAME).unlink()
     build(repo.root, tmp_path / "plain", rev=first)
     same = filecmp.dircmp(tmp_path / "reusing", tmp_path / "plain")
@@ -284,8 +282,8 @@ def test_diff_of_two_commits_checks_only_what_differs(repo, cli, monkeypatch):
         parsed.append(raw.path)
         return real_stage(raw)
 
-    def files_at(self, rev, known=None, blobs=None):
-        files, pyproject = real_read(self, rev, known, blobs)
+    def files_at(self, rev, known=None, blobs=None, known_ids=None):
+        files, pyproject = real_read(self, rev, known, blobs, known_ids)
         read.extend(f.path for f in files if (known or {}).get(f.path) is not f.data)
         return files, pyproject
 
@@ -415,8 +413,6 @@ def test_policy_changelog_takes_what_policy_check_kept(repo, cli, monkeypatch):
     """`policy changelog` loads the model of each version's commit: a file whose bytes `policy
     check` checked comes from the stage cache it left, not parsed again, and a blob with a
     working-tree file's bytes is not read from git (at 5,000 documents: 5.8 s -> 1.9 s)."""
-    from git.objects.base import Object
-
     import generator.validate as validate
 
     repo.commit("The policy")
@@ -424,15 +420,15 @@ def test_policy_changelog_takes_what_policy_check_kept(repo, cli, monkeypatch):
     repo.commit("Edit")
     assert cli(["check", "--root", str(repo.root)]).exit_code == 0
     assert cli(["history", "--root", str(repo.root)]).exit_code == 0  # (the history cache: warm)
-    parsed, read = [], []
-    real_parse, real_stream = validate._load_parsed, Object.data_stream
+    parsed = []
+    real_parse = validate._load_parsed
     monkeypatch.setattr(validate, "_load_parsed", lambda raw: parsed.append(raw.path) or real_parse(raw))
-    monkeypatch.setattr(Object, "data_stream", property(lambda self: read.append(self.path) or real_stream.fget(self)))
+    objects, paths = _blob_reads(monkeypatch, repo)
     result = cli(["changelog", "--root", str(repo.root)])
     assert result.exit_code == 0, result.output
     assert "with 1 editorial revision" in (repo.root / "CHANGELOG.md").read_text()
     assert parsed == ["policy/main.yaml"]  # as it was before the edit: the only bytes not checked
-    assert [p for p in read if not p.endswith("pyproject.toml")] == ["policy/main.yaml"]  # as before the edit
+    assert [paths[o] for o in objects if o in paths] == ["policy/main.yaml"]  # as before the edit
 
 
 def test_rendering_never_calls_back_into_history(repo, tmp_path, monkeypatch):
@@ -524,33 +520,52 @@ def test_a_page_diff_is_the_whole_diff_restricted_to_the_page(tmp_path):
         old = new
 
 
+def _blob_reads(monkeypatch, repo) -> tuple[list[str], dict[str, str]]:
+    """The ids of the git objects read whole, as GitPython's object database reads them (files_at
+    and Object.data_stream both do), and a map from every blob id in the history to its path."""
+    from git.db import GitCmdObjectDB
+
+    read: list[str] = []
+    real = GitCmdObjectDB.stream
+    monkeypatch.setattr(GitCmdObjectDB, "stream", lambda self, binsha: read.append(binsha.hex()) or real(self, binsha))
+    paths = {}
+    for sha in repo.git.git.rev_list("--all").split():
+        for line in repo.git.git.ls_tree("-r", sha).splitlines():
+            meta, path = line.split("\t", 1)
+            paths[meta.split()[2]] = path
+    return read, paths
+
+
 def test_models_at_many_commits_read_each_blob_once(repo, monkeypatch):
     """A site's version pages load the model at many commits, which share most of their files:
     each blob is read from git once (at 5,000 documents, reading every file at each of 22
     commits was two thirds of `policy changelog`), and a blob with a working tree file's bytes
     is not read from git at all (the working tree here is the last commit)."""
-    from git.objects.base import Object
+    from collections import OrderedDict
 
+    from generator.history import gitrepo
     from generator.history.changelog import Corpora
 
     shas = [repo.git.head.commit.hexsha]
     for word in ("building", "selling"):
         repo.edit("policy/main.yaml", "Designing", f"Designing or {word}")
         shas.append(repo.commit(f"Edit: {word}"))
-    read = []
-    real = Object.data_stream
-
-    monkeypatch.setattr(Object, "data_stream", property(lambda self: read.append(self.hexsha) or real.fget(self)))
+    objects, _paths = _blob_reads(monkeypatch, repo)
+    monkeypatch.setattr(gitrepo, "_TREES", OrderedDict())  # (listings other tests left: the same trees)
     corpora = Corpora(repo.root)
     models = [corpora.at(sha) for sha in shas]
     assert all(m is not None for m in models)
-    assert len(read) == len(set(read))  # no blob read twice
+
     def blobs(sha):
         return {line.split()[2] for line in repo.git.git.ls_tree("-r", sha, "policy", "exceptions").splitlines()}
 
     listed = set().union(*map(blobs, shas))
+    read = [sha for sha in objects if sha in listed]  # (commits and trees are read too)
+    assert len(read) == len(set(read))  # no blob read twice
     assert set(read) == listed - blobs(shas[-1])  # every other blob of the three commits, once
     assert read  # (the first two commits' main.yaml)
+    exceptions_tree = repo.git.git.rev_parse(f"{shas[0]}:exceptions")  # the same in the three commits
+    assert objects.count(exceptions_tree) == 1  # listed once (gitrepo._TREES), not once per commit
     assert [r.text for r in (m.rules["weapons.design"] for m in models)] == [
         "Designing weapons.", "Designing or building weapons.", "Designing or selling or building weapons."]
 

@@ -34,11 +34,12 @@ def working_files(root: Path) -> dict[str, bytes]:
 
 
 def check_revision(root: Path, rev: str, *, today: dt.date | None = None, cache: dict | None = None,
-                   known: Mapping[str, bytes] | None = None, blobs: dict[str, bytes] | None = None) -> CheckResult:
-    """Check the sources as they were at ``rev``, read from git objects (no checkout); ``known``
-    and ``blobs``: see GitSources.files_at."""
+                   known: Mapping[str, bytes] | None = None, blobs: dict[str, bytes] | None = None,
+                   known_ids: Mapping[str, str] | None = None) -> CheckResult:
+    """Check the sources as they were at ``rev``, read from git objects (no checkout); ``known``,
+    ``blobs`` and ``known_ids``: see GitSources.files_at."""
     with GitSources(root) as sources:
-        files, pyproject = sources.files_at(rev, known, blobs)
+        files, pyproject = sources.files_at(rev, known, blobs, known_ids)
     problems: list[Diagnostic] = []
     if pyproject is not None:
         try:

@@ -41,6 +41,7 @@ class Corpora:
         self.stages = stages
         self.file_cache: dict = {}  # (path, sha256) -> stage, of every commit read
         self.known: dict[str, bytes] | None = None  # the working tree's files, read with the first commit
+        self.known_ids: dict[str, str] = {}  # and their blob ids
         self.blobs: dict[str, bytes] = {} if blobs is None else blobs  # blob id -> bytes: commits share most files
         self.partial: dict[str, Corpus | None] = {}
         self.sealed = False  # set once a build has gathered what it renders: no more loading
@@ -57,9 +58,13 @@ class Corpora:
                 self.file_cache = {**self.stages, **self.file_cache}
                 self.stages = None
             if self.known is None:
+                from .gitrepo import blob_id
+
                 self.known = working_files(self.root)
+                self.known_ids = {path: blob_id(data) for path, data in self.known.items()}
             cache = dict(self.file_cache)  # (check_files keeps only this commit's entries in it)
-            result = check_revision(self.root, sha, cache=cache, known=self.known, blobs=self.blobs)
+            result = check_revision(self.root, sha, cache=cache, known=self.known, blobs=self.blobs,
+                                    known_ids=self.known_ids)
             self.file_cache.update(cache)
             self.loaded[sha] = result.corpus if not result.errors else None
             self.partial[sha] = result.corpus

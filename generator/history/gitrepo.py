@@ -11,7 +11,7 @@ import hashlib
 import os
 import subprocess
 import threading
-from collections import deque
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
@@ -145,6 +145,31 @@ class BlobStream:
         self.writer.join(timeout=5)
 
 
+_TREES: OrderedDict[tuple[str, str], list[tuple[str, str, str]]] = OrderedDict()  # (folder, tree id) -> its files
+_TREES_KEPT = 64
+
+
+def _listing(tree, folder: str) -> list[tuple[str, str, str]]:
+    """A source folder's files as (name, blob id, kind), sorted by name: blobs only, symbolic
+    links never followed, files of no source kind left out. Kept by folder and tree id (content-
+    addressed, so the same in any repository), the most recent _TREES_KEPT."""
+    key = (folder, tree.hexsha)
+    found = _TREES.get(key)
+    if found is not None:
+        _TREES.move_to_end(key)
+        return found
+    found = []
+    for item in sorted(tree, key=lambda i: i.name):
+        kind = kind_of(f"{folder}/{item.name}")
+        if kind is None or item.type != "blob" or item.mode == 0o120000:  # (a symbolic link stored in git)
+            continue
+        found.append((item.name, item.hexsha, kind))
+    _TREES[key] = found
+    while len(_TREES) > _TREES_KEPT:
+        _TREES.popitem(last=False)
+    return found
+
+
 def blob_id(data: bytes) -> str:
     """The id git gives these bytes as a blob (`git hash-object`)."""
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
@@ -226,14 +251,20 @@ class GitSources:
         return [self.prefix + d for d in SOURCE_DIRS] + [self.prefix + "pyproject.toml"]
 
     def files_at(self, rev: str, known: Mapping[str, bytes] | None = None,
-                 blobs: dict[str, bytes] | None = None) -> tuple[list[RawFile], bytes | None]:
+                 blobs: dict[str, bytes] | None = None,
+                 known_ids: Mapping[str, str] | None = None) -> tuple[list[RawFile], bytes | None]:
         """The source files at ``rev`` from git objects, and its pyproject.toml (or None).
 
         ``known``: bytes already at hand by path (the working tree's); a file whose git blob id
-        matches them is taken from there instead of being read from the object store.
-        ``blobs``: blob id -> bytes, kept by a caller that reads many revisions (most of their
-        files are the same blobs): read from there, and filled with every blob read."""
+        matches them is taken from there instead of being read from the object store
+        (``known_ids``: their blob ids by path, when the caller has them: a caller reading many
+        revisions computes them once). ``blobs``: blob id -> bytes, kept by a caller that reads
+        many revisions (most of their files are the same blobs): read from there, and filled
+        with every blob read. A folder's listing is kept by its tree id (_TREES): consecutive
+        commits mostly share their exceptions/ or policy/ folder."""
         known = known or {}
+        if known_ids is None:
+            known_ids = {path: blob_id(data) for path, data in known.items()}
         commit = self.repo.commit(self.resolve(rev))
         files: list[RawFile] = []
         for folder in SOURCE_DIRS:
@@ -241,25 +272,22 @@ class GitSources:
                 tree = commit.tree / (self.prefix + folder)
             except KeyError:
                 continue
-            for item in sorted(tree, key=lambda i: i.name):
-                rel = f"{folder}/{item.name}"
-                kind = kind_of(rel)
-                if kind is None or item.type != "blob":
-                    continue
-                if item.mode == 0o120000:  # a symbolic link stored in git: never followed
-                    continue
+            for name, hexsha, kind in _listing(tree, folder):
+                rel = f"{folder}/{name}"
                 same = known.get(rel)
-                if same is not None and blob_id(same) == item.hexsha:
+                if same is not None and known_ids.get(rel) == hexsha:
                     files.append(RawFile(rel, kind, same))
                     continue
-                if blobs is not None and item.hexsha in blobs:
-                    data = blobs[item.hexsha]
-                elif item.size > MAX_FILE_BYTES:
-                    data = b"\0" * (MAX_FILE_BYTES + 1)  # refused by the loader's size rule
+                if blobs is not None and hexsha in blobs:
+                    data = blobs[hexsha]
                 else:
-                    data = item.data_stream.read()
-                    if blobs is not None:
-                        blobs[item.hexsha] = data
+                    binsha = bytes.fromhex(hexsha)
+                    if self.repo.odb.info(binsha).size > MAX_FILE_BYTES:
+                        data = b"\0" * (MAX_FILE_BYTES + 1)  # refused by the loader's size rule
+                    else:
+                        data = self.repo.odb.stream(binsha).read()
+                        if blobs is not None:
+                            blobs[hexsha] = data
                 files.append(RawFile(rel, kind, data))
         try:
             pyproject = (commit.tree / (self.prefix + "pyproject.toml")).data_stream.read()

@@ -7,7 +7,7 @@ import difflib
 from typing import Iterable
 
 from ..errors import Diagnostic
-from ..model import Corpus, Document, Exception_, Origin, Rule
+from ..model import Corpus, Document, Exception_, Origin, Rule, Section
 
 MAX_SECTION_DEPTH = 3
 #: Names the published site uses for its own pages; a document may not take them as its id.
@@ -28,7 +28,7 @@ def check_documents(documents: list[Document]) -> list[Diagnostic]:
     """Unique ids across documents, well-formed rules, obligations that exist."""
     out: list[Diagnostic] = []
     doc_seen: dict[str, Document] = {}
-    anchor_seen: dict[str, tuple[str, Origin]] = {}  # rule and section ids share the page's anchors
+    anchor_seen: dict[str, tuple[str, Section | Rule]] = {}  # rule and section ids share the page's anchors
     obligation_seen: dict[str, Origin] = {}
     for doc in documents:
         if doc.id in doc_seen:
@@ -47,12 +47,18 @@ def check_documents(documents: list[Document]) -> list[Diagnostic]:
                                             f"{where.path}:{where.line}; define each obligation once"))
             obligation_seen.setdefault(ob.id, ob.origin)
         for section in doc.walk_sections():
-            out += _unique(anchor_seen, section.id, "section", section.origin)
+            if section.id in anchor_seen:
+                out.append(_duplicate(anchor_seen, section.id, "section", section))
+            else:
+                anchor_seen[section.id] = ("section", section)
             if section.depth > MAX_SECTION_DEPTH:
                 out.append(_diag(section.origin, f"section '{section.id}' is nested {section.depth} levels deep; "
                                                  f"at most {MAX_SECTION_DEPTH} levels are allowed"))
-            for rule in section.rules:
-                out += _unique(anchor_seen, rule.id, "rule", rule.positions.get("id", rule.origin))
+            for rule in section.rules:  # (where an id was written is looked up only for a duplicate)
+                if rule.id in anchor_seen:
+                    out.append(_duplicate(anchor_seen, rule.id, "rule", rule))
+                else:
+                    anchor_seen[rule.id] = ("rule", rule)
     all_obligations = set(obligation_seen)
     for doc in documents:
         for rule in doc.rules():
@@ -60,13 +66,16 @@ def check_documents(documents: list[Document]) -> list[Diagnostic]:
     return out
 
 
-def _unique(seen: dict[str, tuple[str, Origin]], ident: str, what: str, origin: Origin) -> list[Diagnostic]:
-    if ident in seen:
-        other, first = seen[ident]
-        return [_diag(origin, f"{what} id '{ident}' is already used by a {other} at {first.path}:{first.line}; "
-                              f"ids of rules and sections must be unique across all documents")]
-    seen[ident] = (what, origin)
-    return []
+def _id_origin(item: Section | Rule) -> Origin:
+    """Where a section's or rule's id was written."""
+    return item.origin if isinstance(item, Section) else item.positions.get("id", item.origin)
+
+
+def _duplicate(seen: dict[str, tuple[str, Section | Rule]], ident: str, what: str, item: Section | Rule) -> Diagnostic:
+    other, first = seen[ident]
+    where = _id_origin(first)
+    return _diag(_id_origin(item), f"{what} id '{ident}' is already used by a {other} at {where.path}:{where.line}; "
+                                   f"ids of rules and sections must be unique across all documents")
 
 
 def _check_rule(rule: Rule, obligations: set[str]) -> list[Diagnostic]:
