@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping
 
 from ..config import settings_from_text
 from ..errors import Diagnostic, UsageError, ValidationFailed
 from ..facts import DATE as _DATE
 from ..gcpause import paused_collection
-from ..load import read_tree
+from ..load import RawFile, read_tree
 from ..model import Corpus
 from ..validate import CheckResult, check_files, check_root
 from .diff import diff_corpora
@@ -35,9 +35,10 @@ def working_files(root: Path) -> dict[str, bytes]:
 
 def check_revision(root: Path, rev: str, *, today: dt.date | None = None, cache: dict | None = None,
                    known: Mapping[str, bytes] | None = None, blobs: dict[str, bytes] | None = None,
-                   known_ids: Mapping[str, str] | None = None) -> CheckResult:
+                   known_ids: Mapping[str, str] | None = None,
+                   stage: Callable[[RawFile], tuple] | None = None) -> CheckResult:
     """Check the sources as they were at ``rev``, read from git objects (no checkout); ``known``,
-    ``blobs`` and ``known_ids``: see GitSources.files_at."""
+    ``blobs`` and ``known_ids``: see GitSources.files_at; ``stage``: see check_files."""
     with GitSources(root) as sources:
         files, pyproject = sources.files_at(rev, known, blobs, known_ids)
     problems: list[Diagnostic] = []
@@ -46,7 +47,7 @@ def check_revision(root: Path, rev: str, *, today: dt.date | None = None, cache:
             settings_from_text(pyproject.decode("utf-8", "replace"))
         except ValidationFailed as exc:
             problems += exc.diagnostics
-    return check_files(files, problems, today=today, cache=cache)
+    return check_files(files, problems, today=today, cache=cache, stage=stage)
 
 
 class RevisionChecks:

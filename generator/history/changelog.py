@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, cast
 
-from ..model import Corpus
+from ..load import PosDict, RawFile
+from ..load.files import KIND_DOCUMENT
+from ..model import Corpus, Document
 from .diff import diff_corpora, section_document, summarize
+from .incremental import Known
 from .versions import EXCEPTIONS_PAGE, Timeline, Version
 
 HEADER = """# Changelog
@@ -45,6 +48,8 @@ class Corpora:
         self.blobs: dict[str, bytes] = {} if blobs is None else blobs  # blob id -> bytes: commits share most files
         self.partial: dict[str, Corpus | None] = {}
         self.sealed = False  # set once a build has gathered what it renders: no more loading
+        self.documents: dict[str, Known] = {}  # path -> its last version read whole or from the one before
+        self.prose: dict = {}  # what each prose field gave (validate.links.check_prose's memo)
 
     def seal(self) -> None:
         self.sealed = True
@@ -64,11 +69,40 @@ class Corpora:
                 self.known_ids = {path: blob_id(data) for path, data in self.known.items()}
             cache = dict(self.file_cache)  # (check_files keeps only this commit's entries in it)
             result = check_revision(self.root, sha, cache=cache, known=self.known, blobs=self.blobs,
-                                    known_ids=self.known_ids)
+                                    known_ids=self.known_ids, stage=self._stage)
             self.file_cache.update(cache)
             self.loaded[sha] = result.corpus if not result.errors else None
             self.partial[sha] = result.corpus
         return self.loaded[sha]
+
+    def _stage(self, raw: RawFile) -> tuple:
+        """The per-file stage of a file at a commit (validate._file_stage's result for its
+        bytes), with a document read from its last version when only rules changed in between
+        (history/incremental.py, as the history reads it) and the prose fields that did not
+        change not parsed again. A document read this way has no warnings of its own (the
+        commit's validity, all Corpora asks for, comes from errors alone)."""
+        from ..validate import check_prose, file_stage_parsed
+        from .incremental import remember, update
+
+        known = self.documents.get(raw.path) if raw.kind == KIND_DOCUMENT else None
+        if known is not None:
+            try:
+                text = (raw.data[3:] if raw.data.startswith(b"\xef\xbb\xbf") else raw.data).decode("utf-8")
+            except UnicodeDecodeError:
+                text = None
+            newer = update(known, raw.path, text) if text is not None else None
+            if newer is not None:
+                self.documents[raw.path] = newer
+                problems, refs = check_prose(newer.document, self.prose)
+                return problems, newer.document, refs
+        staged, parsed = file_stage_parsed(raw, self.prose)
+        found, obj, _refs = staged
+        if raw.kind == KIND_DOCUMENT and obj is not None and parsed is not None and parsed.text is not None \
+                and not any(d.severity == "error" for d in found):
+            remembered = remember(parsed.text, cast(PosDict, parsed.value), cast(Document, obj))
+            if remembered is not None:
+                self.documents[raw.path] = remembered
+        return staged
 
     def version(self, v: Version) -> Corpus | None:
         """The sources of version ``v``: those of its newest commit that validates as a whole.

@@ -121,6 +121,16 @@ def _file_stage(raw: RawFile) -> tuple[list[Diagnostic], object | None, list]:
     return found + prose_problems, obj, refs
 
 
+def file_stage_parsed(raw: RawFile, prose_memo: dict | None = None) -> tuple[tuple, ParsedFile | None]:
+    """_file_stage's result, and the parsed file (for a caller that reads the next version of a
+    document from this one: history/incremental.py); ``prose_memo``: see check_prose."""
+    found, obj, parsed = _load_parsed(raw)
+    if obj is None or raw.kind == KIND_MODELS:
+        return (found, obj, []), parsed
+    prose_problems, refs = check_prose(cast(Any, obj), prose_memo)
+    return (found + prose_problems, obj, refs), parsed
+
+
 def model_stage(raw: RawFile) -> object | None:
     """Just the model object of one file (None when it does not load or fails its schema)."""
     return _load(raw)[1]
@@ -144,8 +154,10 @@ def model_stage_parsed(raw: RawFile) -> tuple[object | None, Diagnostic | None, 
 
 @paused_collection
 def check_files(files: list[RawFile], problems: list[Diagnostic] | None = None, *,
-                today: dt.date | None = None, cache: dict | None = None) -> CheckResult:
-    """Check already-read source files (from the working tree or from a git revision)."""
+                today: dt.date | None = None, cache: dict | None = None,
+                stage: Callable[[RawFile], tuple] | None = None) -> CheckResult:
+    """Check already-read source files (from the working tree or from a git revision). ``stage``:
+    the per-file stage to use instead of _file_stage (the same result for the same bytes)."""
     today = today or dt.datetime.now(dt.timezone.utc).date()
     diagnostics: list[Diagnostic] = list(problems or ())
     documents: list[Any] = []
@@ -156,7 +168,8 @@ def check_files(files: list[RawFile], problems: list[Diagnostic] | None = None, 
     fresh: dict = {}
     refs: list = []
     todo = [((raw.path, digests[raw.path]), raw) for raw in files]
-    staged_now = stage_files([(key, raw) for key, raw in todo if cache is None or key not in cache], _file_stage)
+    staged_now = stage_files([(key, raw) for key, raw in todo if cache is None or key not in cache],
+                             stage or _file_stage)
     for key, raw in todo:
         staged = staged_now[key] if key in staged_now else cast(dict, cache)[key]
         fresh[key] = staged

@@ -63,15 +63,26 @@ class AnchorRef:
     diagnostic: Diagnostic  # located, with the message's first part; completed by resolve_anchors
 
 
-def check_prose(item: Document | Exception_) -> tuple[list[Diagnostic], list[AnchorRef]]:
+def check_prose(item: Document | Exception_, memo: dict | None = None) -> tuple[list[Diagnostic], list[AnchorRef]]:
     """Unsafe links and raw HTML in one file's prose (depends on that file alone), and the
-    '#id' links it makes, to be resolved against the whole corpus."""
+    '#id' links it makes, to be resolved against the whole corpus. ``memo``: what each prose
+    field gave, by its text, place and name, for a caller checking many versions of the same
+    files (the models at many commits): a field that did not change is not parsed again."""
     problems: list[Diagnostic] = []
     refs: list[AnchorRef] = []
     for prose in prose_of(item):
         if "[" not in prose.text and "<" not in prose.text:
             continue  # no link or tag can be written without one of these
-        _check_text(prose, problems, refs)
+        if memo is None:
+            _check_text(prose, problems, refs)
+            continue
+        key = (prose.text, prose.origin, prose.field)
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = ([], [])
+            _check_text(prose, found[0], found[1])
+        problems += found[0]
+        refs += found[1]
     return problems, refs
 
 
