@@ -644,9 +644,16 @@ def test_models_at_commits_read_a_document_from_its_last_version(repo, monkeypat
     parsed = []
     real = validate.file_stage_parsed
     monkeypatch.setattr(validate, "file_stage_parsed", lambda raw, memo=None: parsed.append(raw.path) or real(raw, memo))
+    import generator.history.changelog as changelog
+
+    opened = []
+    real_sources = changelog.GitSources
+    monkeypatch.setattr(changelog, "GitSources", lambda root: opened.append(root) or real_sources(root))
     corpora = Corpora(repo.root)
     assert [corpora.at(sha) for sha in shas] == alone
     assert parsed.count("policy/main.yaml") == 1  # the first version; the others from the one before
+    assert len(opened) == 1  # one repository (and its git processes) for every commit
+    corpora.close()
 
 
 def test_a_build_in_git_checks_each_file_once(repo, tmp_path, monkeypatch):

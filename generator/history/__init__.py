@@ -36,11 +36,16 @@ def working_files(root: Path) -> dict[str, bytes]:
 def check_revision(root: Path, rev: str, *, today: dt.date | None = None, cache: dict | None = None,
                    known: Mapping[str, bytes] | None = None, blobs: dict[str, bytes] | None = None,
                    known_ids: Mapping[str, str] | None = None,
-                   stage: Callable[[RawFile], tuple] | None = None) -> CheckResult:
+                   stage: Callable[[RawFile], tuple] | None = None,
+                   sources: GitSources | None = None) -> CheckResult:
     """Check the sources as they were at ``rev``, read from git objects (no checkout); ``known``,
-    ``blobs`` and ``known_ids``: see GitSources.files_at; ``stage``: see check_files."""
-    with GitSources(root) as sources:
+    ``blobs`` and ``known_ids``: see GitSources.files_at; ``stage``: see check_files;
+    ``sources``: the repository, open, for a caller checking many revisions (else opened here)."""
+    if sources is not None:
         files, pyproject = sources.files_at(rev, known, blobs, known_ids)
+    else:
+        with GitSources(root) as opened:
+            files, pyproject = opened.files_at(rev, known, blobs, known_ids)
     problems: list[Diagnostic] = []
     if pyproject is not None:
         try:

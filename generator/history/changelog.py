@@ -11,6 +11,7 @@ from ..load import PosDict, RawFile
 from ..load.files import KIND_DOCUMENT
 from ..model import Corpus, Document
 from .diff import diff_corpora, section_document, summarize
+from .gitrepo import GitSources
 from .incremental import Known
 from .versions import EXCEPTIONS_PAGE, Timeline, Version
 
@@ -50,9 +51,17 @@ class Corpora:
         self.sealed = False  # set once a build has gathered what it renders: no more loading
         self.documents: dict[str, Known] = {}  # path -> its last version read whole or from the one before
         self.prose: dict = {}  # what each prose field gave (validate.links.check_prose's memo)
+        self.git: GitSources | None = None  # open while commits are loaded (its git processes: once)
 
     def seal(self) -> None:
         self.sealed = True
+        self.close()
+
+    def close(self) -> None:
+        """Let the repository go (its `git cat-file` processes); opened again if a commit is loaded."""
+        if self.git is not None:
+            self.git.close()
+            self.git = None
     def at(self, sha: str) -> Corpus | None:
         if sha not in self.loaded:
             if self.sealed:  # a page asked history for something while rendering: a bug of ours
@@ -67,9 +76,11 @@ class Corpora:
 
                 self.known = working_files(self.root)
                 self.known_ids = {path: blob_id(data) for path, data in self.known.items()}
+            if self.git is None:
+                self.git = GitSources(self.root)
             cache = dict(self.file_cache)  # (check_files keeps only this commit's entries in it)
             result = check_revision(self.root, sha, cache=cache, known=self.known, blobs=self.blobs,
-                                    known_ids=self.known_ids, stage=self._stage)
+                                    known_ids=self.known_ids, stage=self._stage, sources=self.git)
             self.file_cache.update(cache)
             self.loaded[sha] = result.corpus if not result.errors else None
             self.partial[sha] = result.corpus
@@ -262,4 +273,8 @@ def _field_words(name: str, value: dict) -> str:
 def changelog_text(root: Path, timeline: Timeline, stages: Mapping | None = None) -> str:
     """``stages``: the working tree's checked files (the stage cache `policy check` or `policy
     build` left): a commit's file with the same bytes is not parsed again (see Corpora)."""
-    return render(version_changes(timeline, Corpora(root, stages)))
+    corpora = Corpora(root, stages)
+    try:
+        return render(version_changes(timeline, corpora))
+    finally:
+        corpora.close()
