@@ -19,7 +19,8 @@ and, for `policy` only, a rebuild as a separate command after editing one rule o
 
 Rounds are interleaved (policy, lean, mkdocs, hugo, then again), and the table gives medians of
 wall time, system CPU time and peak RSS (from the child's own rusage, os.wait4) and the output's
-size. --work puts the corpora and outputs in DIR (default: the system's temporary folder): the
+size, then the policy site's size by part (HTML pages, Markdown twins, bundle, the rest), each
+against the lean loop's site. --work puts the corpora and outputs in DIR (default: the system's temporary folder): the
 system time of creating files depends on the file system and its state (docs/benchmarks.md,
 "Where the system time goes"), so a run on a tmpfs (--work /dev/shm) separates it out. Bars (issue 12):
 at 5,000 documents policy <= 2x lean and <= 3x Hugo, site within 3x of lean's; time from 1,000
@@ -115,6 +116,20 @@ def size_of(folder: Path) -> int:
     return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
 
 
+def site_parts(site: Path) -> dict[str, int]:
+    """The bytes of a policy site by part: HTML pages, Markdown twins, bundle/, and the rest
+    (search index, calendar, sitemap, feed, style sheet, .buildinfo)."""
+    parts = {"HTML pages": 0, "Markdown twins": 0, "bundle": 0, "other": 0}
+    for f in site.rglob("*"):
+        if not f.is_file():
+            continue
+        rel = f.relative_to(site)
+        part = ("bundle" if rel.parts[0] == "bundle" else "HTML pages" if f.suffix == ".html"
+                else "Markdown twins" if f.suffix == ".md" and len(rel.parts) == 1 else "other")
+        parts[part] += f.stat().st_size
+    return parts
+
+
 def export_markdown(site: Path, dest: Path) -> Path:
     """The Markdown pages `policy build` wrote (documents and exceptions), for the anchors."""
     dest.mkdir(parents=True)
@@ -178,6 +193,7 @@ def main() -> None:
     env_cache = work / "cache"
     os.environ["POLICY_CACHE_DIR"] = str(env_cache)
     results: dict[tuple[int, str], list[tuple[float, int, int, float]]] = {}
+    parts: dict[int, dict[str, int]] = {}
     edits = 0
     try:
         for n in sizes:
@@ -187,6 +203,7 @@ def main() -> None:
             subprocess.run([sys.executable, "-m", "generator", "build", "--no-pdf", "--root", str(root), "--out", str(first)],
                            check=True, capture_output=True)
             pages = export_markdown(first, work / f"md-{n}")
+            parts[n] = site_parts(first)
             in_git = commit_copy(root, work / f"git-{n}")
             mk = mkdocs_project(pages, work / f"mkdocs-{n}") if have_mkdocs and n <= args.mkdocs_max else None
             hu = hugo_project(pages, work / f"hugo-{n}") if have_hugo else None
@@ -249,6 +266,10 @@ def main() -> None:
                     f"the first after a full build {med(n, 'rebuild-1', 0):.2f} s, "
                     f"{policy / med(n, 'rebuild-1', 0):.1f}x)")
         print("; ".join(line))
+    for n in sizes:  # the site-size bar: which parts the lean loop's pages compare with
+        lean = med(n, "lean", 2)
+        print(f"{n:,} documents, policy's site by part: " + "; ".join(
+            f"{name} {size / 1e6:.1f} MB ({size / lean:.1f}x lean's)" for name, size in parts[n].items()))
     if 1000 in sizes and 5000 in sizes:
         growth = med(5000, "policy", 0) / med(1000, "policy", 0)
         print(f"growth 1,000 -> 5,000 documents: {growth:.1f}x (linear: 5.0x)")
