@@ -49,6 +49,7 @@ CASES = {
     "translation-locale-tag": ("A translations folder that is not a language tag", "Name the folder after the locale: `de`, `fr`, `pt-BR`, `ar` (see [translations.md](translations.md))."),
     "translation-authoritative-language": ("A translation into the authoritative language", "Remove the folder: the sources are the text in that language (`language` in `[tool.policy]`)."),
     "translation-malformed-po": ("A PO catalog that cannot be read", "Close the quote at the reported line; a translators' tool (Poedit, Weblate) writes valid files."),
+    "translation-repeated-clause": ("A clause translated twice in one catalog", "Keep one entry per `msgctxt`: remove the repeated one (the reading would otherwise have to pick one)."),
     "translation-broken-link": ("A translation that links to an id that does not exist", "Link to the same `#id` as the source text: ids are never translated."),
     "translation-placeholder": ("Interface text that loses a placeholder", "Keep every `%(name)s` of the English text, spelled exactly so; write a percent sign as `%%`."),
 }
