@@ -666,8 +666,7 @@ def test_a_build_in_git_checks_each_file_once(repo, tmp_path, monkeypatch):
     repo.edit("policy/main.yaml", "Designing weapons.", "Designing or building weapons.")
     repo.commit("Edit")
     staged = []
-    real, real_parsed = validate._file_stage, validate.file_stage_parsed  # (the working tree's; the commits')
-    monkeypatch.setattr(validate, "_file_stage", lambda raw: staged.append((raw.path, raw.data)) or real(raw))
+    real_parsed = validate.file_stage_parsed  # (every file's stage: the working tree's and the commits')
     monkeypatch.setattr(validate, "file_stage_parsed",
                         lambda raw, memo=None: staged.append((raw.path, raw.data)) or real_parsed(raw, memo))
     build(repo.root, tmp_path / "site", pdf=False)

@@ -93,15 +93,11 @@ class Corpora:
         change not parsed again. A document read this way has no warnings of its own (the
         commit's validity, all Corpora asks for, comes from errors alone)."""
         from ..validate import check_prose, file_stage_parsed
-        from .incremental import remember, update
+        from .incremental import remember, update_bytes
 
         known = self.documents.get(raw.path) if raw.kind == KIND_DOCUMENT else None
         if known is not None:
-            try:
-                text = (raw.data[3:] if raw.data.startswith(b"\xef\xbb\xbf") else raw.data).decode("utf-8")
-            except UnicodeDecodeError:
-                text = None
-            newer = update(known, raw.path, text) if text is not None else None
+            newer = update_bytes(known, raw.path, raw.data)
             if newer is not None:
                 self.documents[raw.path] = newer
                 problems, refs = check_prose(newer.document, self.prose)

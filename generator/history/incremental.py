@@ -103,6 +103,16 @@ def _dash_column(line: str, value_col: int) -> int | None:
     return len(head) - len(stripped)
 
 
+def update_bytes(known: Known, path: str, data: bytes) -> Known | None:
+    """update() for a file's bytes as git or the disk gives them (a UTF-8 byte order mark
+    dropped, as the loader drops it); None also when they are not UTF-8 (a whole reading says why)."""
+    try:
+        text = (data[3:] if data.startswith(b"\xef\xbb\xbf") else data).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return update(known, path, text)
+
+
 def update(known: Known, path: str, text: str) -> Known | None:
     """The new version read from the previous one, or None when only a whole reading is exact."""
     if "&" in text:

@@ -28,7 +28,7 @@ from ..load import KIND_DOCUMENT, KIND_EXCEPTION, KIND_MODELS, RawFile
 from ..load.files import kind_of
 from ..load import PosDict
 from ..model import Corpus, Document
-from .incremental import Known, remember, update as read_from_previous
+from .incremental import Known, remember, update_bytes as read_from_previous
 from .diff import diff_corpora
 from .gitrepo import Change, CommitInfo, GitSources
 
@@ -207,11 +207,7 @@ class _Parser:
         known = self.known.get(path) if kind == KIND_DOCUMENT else None
         if known is None:
             return None
-        try:
-            text = (data[3:] if data.startswith(b"\xef\xbb\xbf") else data).decode("utf-8")
-        except UnicodeDecodeError:
-            return None
-        newer = read_from_previous(known, path, text)
+        newer = read_from_previous(known, path, data)
         if newer is None:
             return None
         self.known[path] = newer

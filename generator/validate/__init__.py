@@ -114,11 +114,7 @@ def _load_parsed(raw: RawFile) -> tuple[list[Diagnostic], object | None, ParsedF
 def _file_stage(raw: RawFile) -> tuple[list[Diagnostic], object | None, list]:
     """Everything that depends on one file's bytes alone (so a preview can keep it while the
     file does not change): the model object, and the checks of its prose."""
-    found, obj = _load(raw)
-    if obj is None or raw.kind == KIND_MODELS:
-        return found, obj, []
-    prose_problems, refs = check_prose(cast(Any, obj))
-    return found + prose_problems, obj, refs
+    return file_stage_parsed(raw)[0]
 
 
 def file_stage_parsed(raw: RawFile, prose_memo: dict | None = None) -> tuple[tuple, ParsedFile | None]:
