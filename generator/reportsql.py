@@ -50,7 +50,11 @@ LINES = "CREATE TEMP TABLE lines AS" + LINES_SELECT
 # The fast path (the embedded engine only): DuckDB's JSON reader parses each line straight into
 # the few fields the report needs, each kept as JSON text (so that a number where text belongs
 # stays a number; the reader writes the text back with escapes only where JSON needs them), and
-# the rows are grouped as they are read. A row is "ok" when it is surely an event the
+# the rows are grouped as they are read. `result` is taken whole, as JSON text, and grouped as
+# such: a fleet's results repeat a few shapes (one per rule, outcome and revision), so its fields
+# are taken out of each distinct result, not of each line. The reader matches every key of every
+# object it descends into against the fields asked for, so not descending into `result` makes the
+# whole report about 10% faster (10,000,000 events). A row is "ok" when it is surely an event the
 # line-by-line report would count: result.allowed true or false, and a timestamp as text of 10
 # characters or more with no backslash, space or "!" (its JSON text is then the text between two
 # quotes, and sorts as the text does: the closing quote sorts before every character left; the
@@ -61,14 +65,19 @@ LINES = "CREATE TEMP TABLE lines AS" + LINES_SELECT
 # object the reader descends into costs (15% of the whole report, 10,000,000 events).
 FAST = """
 CREATE TEMP TABLE fast AS
-SELECT filename, ok, substr(ts, 2, 10) AS day, min(ts) AS first_ts, max(ts) AS last_ts, allowed, rule, ctype, service, reasons, count(*) AS n
+SELECT filename, ok AND coalesce(e[1] IN ('true', 'false'), false) AS ok, day, min(first_ts) AS first_ts,
+       max(last_ts) AS last_ts, e[1] AS allowed, e[2] AS rule, ctype, service, e[3] AS reasons, sum(n) AS n
 FROM (
-  SELECT filename, timestamp AS ts, result.allowed AS allowed, result.rule AS rule,
-         input.customer.type AS ctype, {service} AS service, result.reasons AS reasons,
-         coalesce(left(timestamp, 1) = '"' AND length(timestamp) >= 12 AND NOT contains(timestamp, '\\')
-                  AND NOT contains(timestamp, ' ')
-                  AND NOT contains(timestamp, '!') AND result.allowed IN ('true', 'false'), false) AS ok
-  FROM events)
+  SELECT *, TRY(json_extract(result, ['$.allowed', '$.rule', '$.reasons']))::VARCHAR[] AS e
+  FROM (
+    SELECT filename, ok, substr(ts, 2, 10) AS day, min(ts) AS first_ts, max(ts) AS last_ts, result, ctype, service,
+           count(*) AS n
+    FROM (
+      SELECT filename, timestamp AS ts, result, input.customer.type AS ctype, {service} AS service,
+             coalesce(left(timestamp, 1) = '"' AND length(timestamp) >= 12 AND NOT contains(timestamp, '\\')
+                      AND NOT contains(timestamp, ' ') AND NOT contains(timestamp, '!'), false) AS ok
+      FROM events)
+    GROUP BY ALL))
 GROUP BY ALL
 """
 
@@ -94,8 +103,7 @@ WHERE seen > coalesce(kept, 0)
 """
 
 # Each field the report reads, as JSON text (see FAST); labels only to filter by service.
-FIELDS = ("{'timestamp': 'JSON', 'result': 'STRUCT(allowed JSON, rule JSON, reasons JSON)', "
-          "'input': 'STRUCT(customer STRUCT(type JSON))'%s}")
+FIELDS = "{'timestamp': 'JSON', 'result': 'JSON', 'input': 'STRUCT(customer STRUCT(type JSON))'%s}"
 LABELS = ", 'labels': 'STRUCT(service JSON)'"
 
 # JSON text of a string -> the string: sliced when it has no escape, parsed when it has one.

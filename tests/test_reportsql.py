@@ -153,6 +153,9 @@ HOSTILE = {
                    b'"result": {"allowed": true, "rule": null, "reasons": null}}',
     "CRLF": b'{"timestamp": "2025-01-01T00:00:00Z", "result": {"allowed": true}}\r',
     "blank": b"   ",
+    # the JSON reader matches keys whatever their case; the report takes only the exact names
+    "key in capitals": b'{"timestamp": "2025-01-01T00:00:00Z", "result": {"Allowed": true, "Rule": "x"}}',
+    "keys in capitals": b'{"Timestamp": "2025-01-01T00:00:00Z", "Result": {"allowed": true}}',
 }
 
 
