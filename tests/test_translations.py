@@ -257,3 +257,25 @@ def test_reading_a_catalog_never_searches_it_entry_by_entry(monkeypatch):
     catalog, problems = read_catalog("translations/de/big.po", (head + body).encode(), "big")
     assert problems == [] and catalog is not None and len(catalog.entries) == 200
     assert len(searches) <= 1  # (polib looks up the header entry once)
+
+
+def test_update_parses_each_catalog_once(repo, cli, monkeypatch):
+    """`translations --update` reads a catalog once to merge it; the check after it does not read
+    again a catalog it left as it was (polib's parser is pure Python: three readings made the
+    update 8.5 s at 2,000 documents, one makes it 4.3 s), and each new text is written once."""
+    translated(repo, cli)
+    parses, texts = [], []
+    real_parse, real_str = polib.pofile, polib.POFile.__str__
+    monkeypatch.setattr(polib, "pofile", lambda *a, **k: parses.append(1) or real_parse(*a, **k))
+    monkeypatch.setattr(polib.POFile, "__str__", lambda self: texts.append(1) or real_str(self))
+    catalogs = sorted((repo.root / "translations/de").glob("*.po"))
+    again = cli(["translations", "--update", "de"], cwd=repo.root)
+    assert "translations/de: already up to date" in again.output
+    assert len(parses) == len(catalogs) and len(texts) == len(catalogs)
+    repo.edit("policy/main.yaml", "Legal advice needs review.", "Legal advice needs a lawyer's review.")
+    parses.clear()
+    texts.clear()
+    changed = cli(["translations", "--update", "de"], cwd=repo.root)
+    assert changed.exit_code == 0 and "wrote translations/de/main.po" in changed.output
+    assert len(parses) == len(catalogs) + 1  # and the one it wrote, checked
+    assert "fuzzy" in (repo.root / "translations/de/main.po").read_text()

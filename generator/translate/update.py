@@ -15,7 +15,7 @@ import polib
 from ..config import Settings
 from ..errors import ValidationFailed, Diagnostic
 from ..model import Corpus
-from .catalog import SITE_CATALOG, TRANSLATIONS_DIR, locale_error, read_catalog
+from .catalog import SITE_CATALOG, TRANSLATIONS_DIR, locale_error, parse_catalog
 from .units import Unit, all_units
 
 WRAP = 78
@@ -27,14 +27,24 @@ def _header(code: str, settings: Settings) -> dict[str, str]:
             "Content-Transfer-Encoding": "8bit", "X-Generator": "policy translations"}
 
 
-def _existing(path: Path) -> polib.POFile | None:
+def _existing(root: Path, code: str, name: str) -> polib.POFile | None:
+    """The catalog as it is, parsed once: checked, then merged (the check after the update reads
+    it from what parse_catalog remembered when it is left as it was)."""
+    rel = f"{TRANSLATIONS_DIR}/{code}/{name}.po"
+    path = Path(root) / rel
     if not path.is_file():
         return None
-    catalog, problems = read_catalog(str(path), path.read_bytes(), path.stem)
+    po, catalog, problems = parse_catalog(rel, path.read_bytes(), name)
     errors = [d for d in problems if d.severity == "error" and "msgctxt" not in d.message]
-    if catalog is None or errors:
+    if po is None or catalog is None or errors:
         raise ValidationFailed(errors or problems)
-    return polib.pofile(path.read_text(encoding="utf-8"), wrapwidth=WRAP)
+    po.wrapwidth = WRAP
+    return po
+
+
+def _text(po: polib.POFile) -> str:
+    text = str(po)
+    return text if text.endswith("\n") else text + "\n"
 
 
 def merged_catalog(old: polib.POFile | None, units: list[Unit], code: str, settings: Settings) -> str:
@@ -73,7 +83,7 @@ def merged_catalog(old: polib.POFile | None, units: list[Unit], code: str, setti
                 entry.obsolete = True
                 entry.occurrences = []
                 po.append(entry)
-    return str(po) + ("\n" if not str(po).endswith("\n") else "")
+    return _text(po)
 
 
 def site_catalog(old: polib.POFile | None, missing: list[str], code: str, settings: Settings) -> str:
@@ -88,7 +98,7 @@ def site_catalog(old: polib.POFile | None, missing: list[str], code: str, settin
         kept = have.get(msgid)
         po.append(kept if kept is not None else polib.POEntry(msgid=msgid, msgstr="",
                                                               comment="Interface text of the published pages"))
-    return str(po) + ("\n" if not str(po).endswith("\n") else "")
+    return _text(po)
 
 
 def update_locale(root: Path, corpus: Corpus, settings: Settings, code: str) -> list[str]:
@@ -105,8 +115,8 @@ def update_locale(root: Path, corpus: Corpus, settings: Settings, code: str) -> 
         by_catalog.setdefault(unit.catalog, []).append(unit)
     outputs: dict[str, str] = {}
     for name, units in by_catalog.items():
-        outputs[name] = merged_catalog(_existing(folder / f"{name}.po"), units, code, settings)
-    old_site = _existing(folder / f"{SITE_CATALOG}.po")
+        outputs[name] = merged_catalog(_existing(root, code, name), units, code, settings)
+    old_site = _existing(root, code, SITE_CATALOG)
     missing = missing_interface_strings(code)
     if missing or old_site is not None:
         outputs[SITE_CATALOG] = site_catalog(old_site, missing, code, settings)
