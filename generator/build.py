@@ -37,7 +37,7 @@ class BuildResult:
 def build(root: Path, out: Path, *, today: dt.date | None = None,
           memory: dict | None = None, sources: dict | None = None, sign_key: Path | None = None,
           key_id: str = "policy", rev: str | None = None, jobs: int | None = None,
-          pdf: bool | None = None) -> BuildResult:
+          pdf: bool | None = None, preview: bool = False) -> BuildResult:
     """Build the site (see _build), with cyclic garbage collection paused (gcpause.py). When PDFs
     may be made, their converter processes start first (render/pdf.py), so that they are ready
     when the pages are."""
@@ -46,13 +46,13 @@ def build(root: Path, out: Path, *, today: dt.date | None = None,
 
     with converting(converters_for(root, rev, pdf, jobs) if memory is None else None), caching(root):
         return _build(root, out, today=today, memory=memory, sources=sources, sign_key=sign_key,
-                      key_id=key_id, rev=rev, jobs=jobs, pdf=pdf)
+                      key_id=key_id, rev=rev, jobs=jobs, pdf=pdf, preview=preview)
 
 
 def _build(root: Path, out: Path, *, today: dt.date | None = None,
            memory: dict | None = None, sources: dict | None = None, sign_key: Path | None = None,
            key_id: str = "policy", rev: str | None = None, jobs: int | None = None,
-           pdf: bool | None = None) -> BuildResult:
+           pdf: bool | None = None, preview: bool = False) -> BuildResult:
     """Build the site for the sources under ``root`` into ``out``.
 
     Raises ValidationFailed (nothing written) when the sources are invalid, UsageError when
@@ -60,7 +60,10 @@ def _build(root: Path, out: Path, *, today: dt.date | None = None,
     preview server) keeps between builds: rendered pages, and checked source files.
     ``sign_key``: a PEM private key; the bundle is then signed (the key never enters the site).
     ``rev``: build the sources as of that git revision, read from git objects. ``pdf``: make the
-    PDFs or not (None: as [tool.policy] pdf says)."""
+    PDFs or not (None: as [tool.policy] pdf says). ``preview``: the pages say they are a preview of
+    the working tree instead of naming its revision (so that a save or a commit does not change
+    every page's footer: the preview renders again only what the edit changed); the bundle still
+    records the revision."""
     root, out = Path(root), Path(out)
     signing = None
     if sign_key is not None:
@@ -72,14 +75,14 @@ def _build(root: Path, out: Path, *, today: dt.date | None = None,
     stages: dict = {}  # the working tree's per-file stages, shared with the models at past commits
     later: list = []  # writing the stage cache back: by a helper process, waited for while the index is made
     try:
-        return _checked_build(root, out, today, memory, sources, signing, rev, pdf, jobs, stages, later)
+        return _checked_build(root, out, today, memory, sources, signing, rev, pdf, jobs, stages, later, preview)
     finally:
         for job in later:
             job()
 
 
 def _checked_build(root: Path, out: Path, today, memory, sources, signing, rev, pdf, jobs, stages: dict,
-                   later: list) -> BuildResult:
+                   later: list, preview: bool = False) -> BuildResult:
     blobs: dict[str, bytes] = {}  # git blobs read (blob id -> bytes), for the models at past commits too
     if rev is None:
         result = check_root(root, today=today, cache=sources) if sources is not None else \
@@ -98,6 +101,8 @@ def _checked_build(root: Path, out: Path, today, memory, sources, signing, rev, 
         settings, revision = load_settings(root), source_revision(root)
     else:
         settings, revision = _at_revision(root, rev)
+    if preview:
+        revision = dataclasses.replace(revision, preview=True)
     if pdf is not None:
         settings = dataclasses.replace(settings, pdf=pdf)
     translations, found = read_translations(root, rev, result.corpus, settings)

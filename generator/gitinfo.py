@@ -19,9 +19,12 @@ class SourceRevision:
     committed: dt.date | None  # HEAD's commit date (UTC)
     committed_at: dt.datetime | None = None  # HEAD's commit time (UTC)
     sequence: int | None = None  # commits on HEAD's first-parent line: orders bundles against rollback
+    preview: bool = False  # pages say "a preview of the working tree" (policy preview), not the revision
 
     @property
     def label(self) -> str:
+        if self.preview:
+            return "working tree (preview)"
         if self.commit is None:
             return "uncommitted sources" if self.dirty else "no git revision"
         return self.commit[:12] + (" with uncommitted changes" if self.dirty else "")

@@ -58,7 +58,8 @@ class Preview:
                 self._sources.update(Saved(self.root))
             try:
                 # no PDFs while editing: a second per document on every save; `policy build` makes them
-                self.last_result = build(self.root, self.out, memory=self._pages, sources=self._sources, pdf=False)
+                self.last_result = build(self.root, self.out, memory=self._pages, sources=self._sources, pdf=False,
+                                         preview=True)
             except ValidationFailed as exc:
                 self.errors, self.failure = exc.errors, ""
             except PolicyError as exc:

@@ -92,3 +92,30 @@ def test_the_first_build_takes_what_policy_check_kept(root, cli, monkeypatch):
         assert "Designing or building weapons." in (server.out / "main" / "index.html").read_text()
     finally:
         server.stop()
+
+
+def test_in_git_a_save_or_a_commit_renders_only_what_changed(repo):
+    """The pages of a preview say it is one (they do not name the revision, which every save
+    marks "with uncommitted changes" and every commit changes): the first save, and a commit,
+    render again only the pages the edit changed, not every page (at 5,000 documents, 10 s and
+    13 s each). The bundle still records the revision."""
+    server = Preview(repo.root, port=0)
+    try:
+        assert server.rebuild()
+        page = (server.out / "main" / "index.html").read_text()
+        assert "A preview of the working tree, not a published version." in page and "Built from" not in page
+        assert "A preview of the working tree" in (server.out / "main.md").read_text()
+        everything = server.last_result.stats.pages
+        repo.edit("policy/main.yaml", "Designing weapons.", "Designing or building weapons.")
+        assert server.rebuild()
+        saved = set(server.last_result.stats.rendered_paths)
+        assert "main/index.html" in saved and "main.md" in saved and len(saved) < everything / 2
+        assert "exceptions/index.html" not in saved and "404.html" not in saved
+        assert '"dirty":true' in (server.out / "bundle" / "data.json").read_text()
+        sha = repo.commit("Reword weapons")
+        assert server.rebuild()
+        committed = set(server.last_result.stats.rendered_paths)
+        assert "main/index.html" not in committed and "exceptions/index.html" not in committed
+        assert f'"revision":"{sha}"' in (server.out / "bundle" / "data.json").read_text()
+    finally:
+        server.stop()
