@@ -3,13 +3,21 @@ shows validation errors in the page instead of crashing."""
 
 from __future__ import annotations
 
+import hashlib
+import sys
+import threading
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 
+from conftest import REPO
 from generator.preview import Preview
+
+sys.path.insert(0, str(REPO / "benchmarks"))
+from corpus import generate  # noqa: E402
 
 
 def fetch(url: str) -> tuple[int, str]:
@@ -119,3 +127,43 @@ def test_in_git_a_save_or_a_commit_renders_only_what_changed(repo):
         assert f'"revision":"{sha}"' in (server.out / "bundle" / "data.json").read_text()
     finally:
         server.stop()
+
+
+def tree(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_the_first_build_shares_its_pages_out_as_a_build_does(tmp_path, monkeypatch):
+    """The preview's first build runs before its server's threads start, so it forks render
+    workers as `policy build` does (5,000 documents on a tmpfs: 10.7 -> 7.2 s); the pages come
+    back into its memory. Once other threads run, it renders in its own process (forking copies
+    their locks in whatever state they are). Both give the same bytes."""
+    import generator.render.site as site
+
+    root = tmp_path / "corpus"
+    generate(root, documents=70, rules=700, exceptions=20)
+    forks = []
+    real_fork = site._fork_worker
+    monkeypatch.setattr(site, "_fork_worker", lambda queue: forks.append(1) or real_fork(queue))
+    first = Preview(root, port=0)
+    busy = threading.Event()
+    other = threading.Thread(target=busy.wait)
+    try:
+        assert first.rebuild() and forks
+        written = tree(first.out)
+        assert len(first._pages) == first.last_result.stats.rendered > 100
+        assert all(hashlib.sha256(data).hexdigest() == written[path] for path, (_, data) in first._pages.items())
+        forks.clear()
+        other.start()  # a thread beside this one, as the server's
+        second = Preview(root, port=0)
+        try:
+            assert second.rebuild() and forks == []
+            assert tree(second.out) == written
+        finally:
+            second.stop()
+    finally:
+        busy.set()
+        if other.is_alive():
+            other.join()
+        first.stop()

@@ -17,6 +17,7 @@ import errno
 import json
 import os
 import shutil
+import threading
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,6 +111,12 @@ def write_site(pages: Iterable[Page], out: Path, memory: dict[str, tuple[str, by
     made = {tmp} | {(tmp / path).parent for path in spare}
     to_render: list[tuple[Page, Path]] = []
     aliases: list[tuple[Page, Path]] = []  # pages with the same bytes as another: copied after rendering
+    # A preview (``memory``) renders in this process once its server's threads run: forking a
+    # process with other threads copies their locks in whatever state they are. Its first build
+    # runs before they start, and shares its pages out as a build does; they are read back into
+    # ``memory`` once written.
+    forkable = memory is None or threading.active_count() == 1
+    kept: list[tuple[Page, Path]] = []  # rendered by the workers, for ``memory``
     try:
         for page in pages:
             target = tmp / page.path
@@ -119,8 +126,12 @@ def write_site(pages: Iterable[Page], out: Path, memory: dict[str, tuple[str, by
                 continue
             if page.path in spare:
                 target.unlink(missing_ok=True)  # never written in place: it may be a link to the live site
-            if page.same_as is None and memory is None and previous.get(page.path) != page.fingerprint:
+            cached = memory.get(page.path) if memory is not None else None
+            if page.same_as is None and previous.get(page.path) != page.fingerprint and forkable and \
+                    (cached is None or cached[0] != page.fingerprint):
                 to_render.append((page, target))  # its folder is made by whoever renders it (see _write)
+                if memory is not None:
+                    kept.append((page, target))
                 rendered += 1
                 rendered_paths.append(page.path)
                 continue
@@ -130,7 +141,6 @@ def write_site(pages: Iterable[Page], out: Path, memory: dict[str, tuple[str, by
             if previous.get(page.path) == page.fingerprint and _link_or_copy(out / page.path, target):
                 reused += 1
                 continue
-            cached = memory.get(page.path) if memory is not None else None
             if cached is not None and cached[0] == page.fingerprint:
                 target.write_bytes(cached[1])
                 reused += 1
@@ -139,6 +149,9 @@ def write_site(pages: Iterable[Page], out: Path, memory: dict[str, tuple[str, by
                 aliases.append((page, target))
             elif memory is None:
                 to_render.append((page, target))
+            elif forkable:
+                to_render.append((page, target))
+                kept.append((page, target))
             else:
                 data = page.render()
                 target.write_bytes(data)
@@ -169,6 +182,8 @@ def write_site(pages: Iterable[Page], out: Path, memory: dict[str, tuple[str, by
             raise
         for wait, target in pending:
             _write(target, wait())
+        for page, target in kept:
+            memory[page.path] = (page.fingerprint, target.read_bytes())  # type: ignore[index]
         for page in pages:
             if page.keep_same and page.path in rendered_set:
                 _keep_if_same(out / page.path, tmp / page.path)
