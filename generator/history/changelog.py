@@ -72,10 +72,10 @@ class Corpora:
                 self.file_cache = {**self.stages, **self.file_cache}
                 self.stages = None
             if self.known is None:
-                from .gitrepo import blob_id
+                from .gitrepo import blob_ids
 
                 self.known = working_files(self.root)
-                self.known_ids = {path: blob_id(data) for path, data in self.known.items()}
+                self.known_ids = blob_ids(self.known)
             if self.git is None:
                 self.git = GitSources(self.root)
             cache = dict(self.file_cache)  # (check_files keeps only this commit's entries in it)

@@ -175,6 +175,11 @@ def blob_id(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
+def blob_ids(files: Mapping[str, bytes]) -> dict[str, str]:
+    """The blob id of each file's bytes, by path (GitSources.files_at's ``known_ids``)."""
+    return {path: blob_id(data) for path, data in files.items()}
+
+
 def _may_be_in_git(folder: Path) -> bool:
     """False only when no folder from ``folder`` up holds a '.git' and GIT_DIR is not set: then
     git itself would find no repository either."""
@@ -264,7 +269,7 @@ class GitSources:
         commits mostly share their exceptions/ or policy/ folder."""
         known = known or {}
         if known_ids is None:
-            known_ids = {path: blob_id(data) for path, data in known.items()}
+            known_ids = blob_ids(known)
         commit = self.repo.commit(self.resolve(rev))
         files: list[RawFile] = []
         for folder in SOURCE_DIRS:
@@ -289,15 +294,13 @@ class GitSources:
                         if blobs is not None:
                             blobs[hexsha] = data
                 files.append(RawFile(rel, kind, data))
-        try:
-            pyproject = (commit.tree / (self.prefix + "pyproject.toml")).data_stream.read()
-        except KeyError:
-            pyproject = None
-        return files, pyproject
+        return files, self._pyproject(commit)
 
     def pyproject_at(self, rev: str) -> bytes | None:
         """pyproject.toml at ``rev`` (None when there is none), without reading the sources."""
-        commit = self.repo.commit(self.resolve(rev))
+        return self._pyproject(self.repo.commit(self.resolve(rev)))
+
+    def _pyproject(self, commit) -> bytes | None:
         try:
             return (commit.tree / (self.prefix + "pyproject.toml")).data_stream.read()
         except KeyError:

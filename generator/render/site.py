@@ -147,12 +147,12 @@ def write_site(pages: Iterable[Page], out: Path, memory: dict[str, tuple[str, by
                 continue
             if page.same_as is not None:
                 aliases.append((page, target))
-            elif memory is None:
-                to_render.append((page, target))
             elif forkable:
                 to_render.append((page, target))
-                kept.append((page, target))
-            else:
+                if memory is not None:
+                    kept.append((page, target))
+            else:  # a preview, with its server's threads running
+                assert memory is not None  # (forkable otherwise)
                 data = page.render()
                 target.write_bytes(data)
                 memory[page.path] = (page.fingerprint, data)

@@ -128,11 +128,11 @@ def read_catalog(path: str, data: bytes, name: str) -> tuple[Catalog | None, lis
     """Parse one PO file. Problems come back as diagnostics naming its line."""
     import hashlib
 
-    key = (path, name, hashlib.sha256(data).hexdigest())
-    known = _READ.get(key)
+    digest = hashlib.sha256(data).hexdigest()
+    known = _READ.get((path, name, digest))
     if known is not None:
         return known[0], list(known[1])
-    _, catalog, problems = parse_catalog(path, data, name)
+    _, catalog, problems = _parse_and_remember(path, data, name, digest)
     return catalog, problems
 
 
@@ -141,7 +141,11 @@ def parse_catalog(path: str, data: bytes, name: str) -> tuple[polib.POFile | Non
     what it finds is remembered for read_catalog."""
     import hashlib
 
-    digest = hashlib.sha256(data).hexdigest()
+    return _parse_and_remember(path, data, name, hashlib.sha256(data).hexdigest())
+
+
+def _parse_and_remember(path: str, data: bytes, name: str,
+                        digest: str) -> tuple[polib.POFile | None, Catalog | None, list[Diagnostic]]:
     po, catalog, problems = _parse(path, data, name, digest)
     if len(_READ) >= _READ_MAX:
         for old in list(_READ)[: _READ_MAX // 2]:
