@@ -139,10 +139,13 @@ def test_printing_a_page_from_the_browser_gives_its_whole_text_and_no_chrome(chr
     page.goto(base_url + path)
     latin_only = path.startswith("ar/")
     scope = '[lang="en"]' if latin_only else ""
-    titles = page.eval_on_selector_all(f".rule-title{' span' + scope if latin_only else ''}, .exception h2",
+    heading = ".rule > :first-child"  # a rule's heading; its text follows the meta line
+    titles = page.eval_on_selector_all(f"{heading}{' span' + scope if latin_only else ''}, .exception h2",
                                        "els => els.map(e => e.textContent)")
-    texts = page.eval_on_selector_all(f".rule-text{scope}, .exception .summary", "els => els.map(e => e.innerText)")
-    ids = page.eval_on_selector_all(".rule-id", "els => els.map(e => e.textContent)")
+    shown = "" if latin_only else ", .rule > :not(:first-child, [class])"  # the text in the page's language
+    texts = page.eval_on_selector_all(f".rule-text{scope}, .exception .summary{shown}",
+                                      "els => els.map(e => e.innerText)")
+    ids = page.eval_on_selector_all(".rule-meta > a:first-child", "els => els.map(e => e.textContent)")
     chrome = page.eval_on_selector_all(".skip-link, .site-search label", "els => els.map(e => e.textContent)")
     chrome.append(" ".join(page.eval_on_selector_all(".language-nav a", "els => els.map(e => e.textContent)")))
     printed = PdfReader(io.BytesIO(page.pdf(format="A4"))).pages
@@ -155,6 +158,30 @@ def test_printing_a_page_from_the_browser_gives_its_whole_text_and_no_chrome(chr
         assert " ".join(body.split()[:6]) in text, body[:80]
     for label in chrome:  # no skip link, language switcher or search box on paper
         assert label.strip() not in text, label
+
+
+def test_a_rules_shown_id_is_its_permalink_and_marks_the_rule_it_leads_to(chromium, base_url):
+    """One id per rule, on its heading (the heading is the link target and names nothing twice);
+    the id shown under the title is the link to it, and the rule it leads to is highlighted."""
+    page = chromium.new_page()
+    page.goto(base_url + "usage-policy/")
+    rule = page.locator(".rule:has(> #weapons\\.cbrn)")
+    assert rule.locator("> :first-child").evaluate("e => e.tagName") in ("H2", "H3", "H4")
+    link = rule.locator(".rule-meta > a").first
+    assert link.inner_text() == "weapons.cbrn" and link.get_attribute("href") == "#weapons.cbrn"
+    highlighted = "rgb(255, 248, 225)"
+    assert rule.evaluate("e => getComputedStyle(e).backgroundColor") != highlighted
+    link.click()
+    assert page.url.endswith("#weapons.cbrn")
+    assert rule.evaluate("e => getComputedStyle(e).backgroundColor") == highlighted
+    assert page.evaluate("document.querySelectorAll('[id=\"weapons.cbrn\"], [id$=\"--title\"]').length") == 1
+    # parts and exceptions are not named regions: a page of a thousand exceptions would
+    # otherwise list a thousand landmarks to a screen reader
+    for path in ("usage-policy/", "exceptions/"):
+        page.goto(base_url + path)
+        assert page.locator("section.section[aria-labelledby], section.exception[aria-labelledby], "
+                            "article.rule[aria-labelledby]").count() == 0
+        assert page.locator("section.section, section.exception").count() > 0
 
 
 def test_hostile_titles_render_inert(chromium, tmp_path):
@@ -172,7 +199,7 @@ def test_hostile_titles_render_inert(chromium, tmp_path):
         page = chromium.new_page()
         page.goto(url + "main/")
         assert page.evaluate("window.pwned") is None
-        assert "<script>window.pwned=1</script>" in page.locator("#weapons\\.design h3").inner_text()
+        assert "<script>window.pwned=1</script>" in page.locator("h3#weapons\\.design").inner_text()
 
 
 def test_a_locale_page_reads_right_to_left_and_marks_what_is_not_translated(chromium, base_url):
@@ -181,11 +208,11 @@ def test_a_locale_page_reads_right_to_left_and_marks_what_is_not_translated(chro
     assert page.evaluate("document.documentElement.dir") == "rtl"
     assert page.evaluate("getComputedStyle(document.querySelector('main')).direction") == "rtl"
     # a translated rule reads in Arabic; a stale one shows the English text, left to right, with a note
-    assert "الأسلحة الكيميائية" in page.locator("#weapons\\.cbrn").inner_text()
-    stale = page.locator("#weapons\\.design")
+    assert "الأسلحة الكيميائية" in page.locator(".rule:has(> #weapons\\.cbrn)").inner_text()
+    stale = page.locator(".rule:has(> #weapons\\.design)")  # the id is on its heading
     assert "Designing, producing, modifying or distributing weapons" in stale.inner_text()
     assert stale.locator(".rule-text").get_attribute("lang") == "en"
-    assert page.evaluate("getComputedStyle(document.querySelector('#weapons\\\\.design .rule-text')).direction") == "ltr"
+    assert page.evaluate("getComputedStyle(document.querySelector('.rule:has(> #weapons\\\\.design) .rule-text')).direction") == "ltr"
     assert stale.locator(".translation-note").inner_text().startswith("الترجمة قديمة")
     # the switcher leads to the same page in each language, and says which is current
     switcher = page.locator("nav.language-nav a")

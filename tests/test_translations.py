@@ -203,6 +203,8 @@ def test_shipped_interface_catalogs_are_complete_and_keep_placeholders(language)
     for text in interface_strings():
         assert text in catalog, (language, text)
         assert sorted(PLACEHOLDER.findall(catalog[text])) == sorted(PLACEHOLDER.findall(text)), (language, text)
+    # and nothing no page shows any more (a dead entry would drift unnoticed)
+    assert sorted(set(catalog) - set(interface_strings())) == [], language
 
 
 def test_pages_with_nothing_in_the_authoritative_language_mark_nothing_either_way():

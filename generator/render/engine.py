@@ -58,12 +58,14 @@ _DIGEST_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
 
 
 def _digest(*parts: object) -> str:
-    """A page's fingerprint from what it shows (orjson: the same bytes for the same values)."""
+    """A page's fingerprint from what it shows (orjson: the same bytes for the same values): the
+    first 128 bits of a SHA-256, in hex (ample to tell versions of a page apart; every page's is
+    kept in .buildinfo, so its length is part of the site's size)."""
     h = hashlib.sha256()
     for part in parts:
         h.update(part if isinstance(part, bytes) else orjson.dumps(part, default=str, option=_DIGEST_OPTIONS))
         h.update(b"\0")
-    return h.hexdigest()
+    return h.hexdigest()[:32]
 
 
 @cache

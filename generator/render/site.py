@@ -31,7 +31,7 @@ from .search import Indexed, Indexing
 
 BUILDINFO = ".buildinfo"
 SPARE = ".spare"
-_FORMAT = 1
+_FORMAT = 2  # 2: 128-bit fingerprints, no spaces
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +193,7 @@ def write_site(pages: Iterable[Page], out: Path, memory: dict[str, tuple[str, by
             if memory is not None:
                 memory[page.path] = (page.fingerprint, target.read_bytes())
         (tmp / BUILDINFO).write_text(json.dumps({"format": _FORMAT, "pages": fingerprints}, sort_keys=True,
-                                                indent=0) + "\n", encoding="utf-8")
+                                                indent=0, separators=(",", ":")) + "\n", encoding="utf-8")
         os.chmod(tmp, 0o755)
         _swap_in(tmp, out)
     except BaseException:
