@@ -260,7 +260,7 @@ def main() -> None:
             line.append(f"hugo {med(n, 'hugo', 0):.2f} s ({policy / med(n, 'hugo', 0):.1f}x)")
         if (n, "mkdocs") in results:
             line.append(f"mkdocs {med(n, 'mkdocs', 0):.2f} s (policy {med(n, 'mkdocs', 0) / policy:.1f}x faster)")
-        line.append(f"site {med(n, 'policy', 2) / med(n, 'lean', 2):.1f}x lean's")
+        line.append(f"site {med(n, 'policy', 2) / med(n, 'lean', 2):.2f}x lean's")
         line.append(f"in git {med(n, 'in-git', 0):.2f} s (version pages too: {med(n, 'in-git', 0) / policy:.1f}x)")
         line.append(f"rebuild {med(n, 'rebuild', 0):.2f} s ({policy / med(n, 'rebuild', 0):.1f}x faster; "
                     f"the first after a full build {med(n, 'rebuild-1', 0):.2f} s, "
@@ -273,6 +273,17 @@ def main() -> None:
     if 1000 in sizes and 5000 in sizes:
         growth = med(5000, "policy", 0) / med(1000, "policy", 0)
         print(f"growth 1,000 -> 5,000 documents: {growth:.1f}x (linear: 5.0x)")
+        bars = [("5,000 documents: policy <= 2x the lean loop", med(5000, "policy", 0) / med(5000, "lean", 0), 2.0),
+                ("5,000 documents: site <= 3x the lean loop's", med(5000, "policy", 2) / med(5000, "lean", 2), 3.0),
+                ("1,000 -> 5,000 documents: time at most linear", growth, 5.5),
+                ("1,000 documents: a one-rule rebuild >= 5x faster", med(1000, "policy", 0) / med(1000, "rebuild", 0), -5.0)]
+        if (5000, "hugo") in results:
+            bars.insert(1, ("5,000 documents: policy <= 3x Hugo", med(5000, "policy", 0) / med(5000, "hugo", 0), 3.0))
+        if (1000, "mkdocs") in results:
+            bars.append(("1,000 documents: MkDocs >= 2x slower", med(1000, "mkdocs", 0) / med(1000, "policy", 0), -2.0))
+        for name, value, bar in bars:  # a negative bar is a floor
+            ok = value <= bar if bar > 0 else value >= -bar
+            print(f"bar: {name}: {value:.2f}x {'PASS' if ok else 'FAIL'}")
 
 
 if __name__ == "__main__":

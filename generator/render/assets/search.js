@@ -46,7 +46,8 @@
     return pagefind;
   }
 
-  // '#weapons.design--title' (the heading Pagefind found) -> '#weapons.design' (the clause)
+  // A clause's heading carries the clause's id; a redline's heading its own ('#weapons.design--title'),
+  // which leads to the clause's change ('#weapons.design')
   function clauseUrl(url) {
     return url.replace(/--title$/, "");
   }
