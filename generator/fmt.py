@@ -22,12 +22,13 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, Sequence
 
 from . import __version__
 from .cachedir import cache_location
-from .errors import Diagnostic, SourceError
+from .errors import Diagnostic, SourceError, UsageError
 from .load import RawFile, load_yaml, read_tree
-from .load.files import decode
+from .load.files import EXCEPTIONS_DIR, MODELS_FILE, POLICY_DIR, decode, kind_of
 
 WIDTH = 100
 
@@ -57,14 +58,20 @@ def format_text(text: str) -> str:
     return "\n".join(line.rstrip() for line in out.getvalue().split("\n"))
 
 
-def fmt_root(root: Path, *, check: bool = False, use_cache: bool = True) -> FmtResult:
-    """Format every source file under ``root`` (with ``check``, only say which would change).
+def fmt_root(root: Path, *, check: bool = False, use_cache: bool = True,
+             paths: Sequence[Path] = ()) -> FmtResult:
+    """Format every source file under ``root`` (with ``check``, only say which would change), or
+    only those of ``paths`` (files, or the root's policy/ or exceptions/ folder; relative to the
+    current folder, as a shell gives them): what a pre-commit hook or an editor passes, so that a
+    commit of one file costs one file's formatting.
 
-    Round-trip YAML is slow (about 10 ms per 6 KB file), so the SHA-256 of every file found in
+    Round-trip YAML is slow (about 7 ms per 6 KB file), so the SHA-256 of every file found in
     the canonical layout is remembered beside the other caches (content-keyed, per tool version,
     safe to delete): an unchanged file is not formatted again; the others are formatted by one
-    process per CPU (forkmap.py), and written here."""
-    files, problems = read_tree(Path(root))
+    process per CPU (forkmap.py), and written here. Raises UsageError for a path that is not a
+    source file of ``root``."""
+    only = _selection(Path(root), paths) if paths else None
+    files, problems = read_tree(Path(root), only)
     result = FmtResult(problems=list(problems))
     known = _load_known(Path(root)) if use_cache else set()
     canonical: set[str] = set()
@@ -87,9 +94,39 @@ def fmt_root(root: Path, *, check: bool = False, use_cache: bool = True) -> FmtR
             if not check:
                 _write(Path(root) / raw.path, detail)
                 canonical.add(hashlib.sha256(detail.encode("utf-8")).hexdigest())
+    if only is not None:  # the other files' entries stay (a full run drops those of old texts)
+        canonical |= known
     if use_cache and canonical != known:
         _save_known(Path(root), canonical)
     return result
+
+
+_ALLOWED = (f"give source files ({MODELS_FILE}, {POLICY_DIR}/<document>.yaml, {EXCEPTIONS_DIR}/<id>.yaml), "
+            f"the {POLICY_DIR}/ or {EXCEPTIONS_DIR}/ folder, or nothing for every source file")
+
+
+def _selection(root: Path, paths: Sequence[Path]) -> Callable[[str], bool]:
+    """Which root-relative source paths ``paths`` name (UsageError for one that names none)."""
+    real_root = root.resolve()
+    files: set[str] = set()
+    folders: set[str] = set()
+    for given in paths:
+        if not given.exists() and not given.is_symlink():
+            raise UsageError(f"{given}: no such file; {_ALLOWED}")
+        where = given.resolve() if given.is_dir() else given.absolute().parent.resolve() / given.name
+        try:
+            rel = where.relative_to(real_root).as_posix()
+        except ValueError:
+            raise UsageError(f"{given}: not under the policy root {root} (--root); {_ALLOWED}") from None
+        if given.is_dir():
+            if rel not in (".", POLICY_DIR, EXCEPTIONS_DIR):
+                raise UsageError(f"{given}: this folder holds no source files; {_ALLOWED}")
+            folders.add("" if rel == "." else rel + "/")
+        elif kind_of(rel) is None and not (rel.endswith(".yml") and rel.rpartition("/")[0] in (POLICY_DIR, EXCEPTIONS_DIR)):
+            raise UsageError(f"{given}: not a source file; {_ALLOWED}")
+        else:
+            files.add(rel)
+    return lambda rel: rel in files or any(rel.startswith(folder) for folder in folders)
 
 
 _CACHE = f"fmt-{__version__}.json"

@@ -79,6 +79,63 @@ def test_a_messy_file_gets_the_layout_and_keeps_its_comments_and_meaning(root, c
     assert cli(["fmt", "--check"], cwd=root).exit_code == 0  # idempotent
 
 
+def test_only_the_files_named_are_checked_and_formatted(root, cli, monkeypatch):
+    """What a pre-commit hook or an editor does: name the files (paths from the current folder)."""
+    import generator.fmt as fmt
+
+    gov, main = root / "exceptions" / "gov.yaml", root / "policy" / "main.yaml"
+    gov.write_text(MESSY)
+    messy_main = main.read_text().replace("title: ", "title:     ", 1)
+    main.write_text(messy_main)
+    seen = []
+    real = fmt.format_text
+    monkeypatch.setattr(fmt, "format_text", lambda text: seen.append(text) or real(text))
+    check = cli(["fmt", "--check", "exceptions/gov.yaml"], cwd=root)
+    assert check.exit_code == 1 and check.output.splitlines()[0] == "would reformat exceptions/gov.yaml"
+    assert "main.yaml" not in check.output and seen == [MESSY]  # no other file was read
+    assert cli(["fmt", "--check", "policy/models.yaml"], cwd=root).exit_code == 0
+    done = cli(["fmt", "--root", "..", "exceptions/gov.yaml"], cwd=root / "policy")  # paths from the current folder...
+    assert done.exit_code == 2 and "exceptions/gov.yaml: no such file" in done.output
+    done = cli(["fmt", "--root", "..", "../exceptions/gov.yaml"], cwd=root / "policy")
+    assert done.exit_code == 0 and "reformatted ../exceptions/gov.yaml" in done.output
+    assert gov.read_text() != MESSY and main.read_text() == messy_main  # ... and only the one named
+    folder = cli(["fmt", "--check", "policy"], cwd=root)  # a folder: its files
+    assert folder.exit_code == 1 and "would reformat policy/main.yaml" in folder.output
+
+
+def test_a_name_that_is_not_a_source_file_is_a_usage_error_naming_what_is_allowed(root, cli, tmp_path):
+    (root / "README.md").write_text("notes\n")
+    (root / "policy" / "drafts").mkdir()
+    (root / "policy" / "drafts" / "x.yaml").write_text("a: 1\n")
+    outside = tmp_path / "elsewhere.yaml"
+    outside.write_text("a: 1\n")
+    allowed = ("give source files (policy/models.yaml, policy/<document>.yaml, exceptions/<id>.yaml), "
+               "the policy/ or exceptions/ folder, or nothing for every source file")
+    for name, problem in (("README.md", "not a source file"), ("policy/drafts/x.yaml", "not a source file"),
+                          ("policy/drafts", "this folder holds no source files"), ("policy/gone.yaml", "no such file"),
+                          (str(outside), f"not under the policy root")):
+        result = cli(["fmt", "--check", name], cwd=root)
+        assert result.exit_code == 2, (name, result.output)
+        assert f"{name}: {problem}" in result.output and allowed in result.output, result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_run_on_some_files_keeps_what_is_known_of_the_others(root, monkeypatch):
+    import generator.fmt as fmt
+
+    calls = []
+    real = fmt.format_text
+    monkeypatch.setattr(fmt, "format_text", lambda text: calls.append(1) or real(text))
+    fmt_root(root)
+    assert len(calls) == 3
+    gov = root / "exceptions" / "gov.yaml"
+    gov.write_text(gov.read_text() + "# a comment\n")
+    calls.clear()
+    assert fmt_root(root, paths=[gov]).changed == [] and len(calls) == 1
+    calls.clear()
+    assert fmt_root(root, check=True).changed == [] and calls == []  # the other two are still known
+
+
 def test_never_a_change_of_meaning_and_idempotent_on_every_fixture_and_a_corpus(tmp_path):
     roots = [build_root(tmp_path / "base")]
     roots += [build_root(tmp_path / case.name, case) for case in sorted((FIXTURES / "bad").iterdir()) if case.is_dir()]

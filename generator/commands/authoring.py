@@ -170,18 +170,22 @@ def preview(root: Path, port: int, host: str) -> None:
 @click.command(name="fmt")
 @root_option
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 when a file is not in the canonical layout.")
-def fmt_command(root: Path, check: bool) -> None:
-    """Give every source file the canonical layout (comments, key order and wording kept).
+@click.argument("paths", nargs=-1, metavar="[FILE]...", type=click.Path(path_type=Path))
+def fmt_command(root: Path, check: bool, paths: tuple[Path, ...]) -> None:
+    """Give every source file the canonical layout (comments, key order and wording kept), or
+    only the FILEs named (paths from the current folder: what a pre-commit hook or an editor
+    passes).
 
     \b
     Examples:
       policy fmt                 # reformat policy/ and exceptions/ in place
-      policy fmt --check         # in CI or a pre-commit hook: exit 1 when a file would change
+      policy fmt --check         # in CI: exit 1 when a file would change
+      policy fmt --check policy/usage-policy.yaml exceptions/gov.yaml   # just these files
     Exit 0 when every file is (now) formatted; 1 with --check when one is not, or when a file
-    cannot be read (it is left as it is); 2 on a usage error."""
+    cannot be read (it is left as it is); 2 on a usage error (a FILE that is not a source file)."""
     from ..fmt import fmt_root
 
-    result = run(lambda: fmt_root(root, check=check), root=root)
+    result = run(lambda: fmt_root(root, check=check, paths=paths), root=root)
     for path in result.changed:
         click.echo(f"{'would reformat' if check else 'reformatted'} {display(root, path)}")
     print_diagnostics(root, result.problems, err=True)

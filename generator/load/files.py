@@ -11,6 +11,7 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from ..errors import Diagnostic, SourceError, UsageError
 from .yamlpos import PosDict, load_yaml
@@ -58,9 +59,11 @@ def kind_of(path: str) -> str | None:
     return None
 
 
-def read_tree(root: Path) -> tuple[list[RawFile], list[Diagnostic]]:
+def read_tree(root: Path, only: Callable[[str], bool] | None = None) -> tuple[list[RawFile], list[Diagnostic]]:
     """Read every source file under ``root``; problems with files come back as diagnostics.
 
+    With ``only``, just the files whose root-relative path it accepts (and no diagnostics about
+    the tree as a whole: no documents, no models file).
     Raises :class:`UsageError` when ``root`` itself is not a readable folder.
     """
     if not root.exists():
@@ -84,6 +87,8 @@ def read_tree(root: Path) -> tuple[list[RawFile], list[Diagnostic]]:
             entries = sorted(scan, key=lambda e: e.name)
         for entry in entries:
             rel = f"{folder}/{entry.name}"
+            if only is not None and not only(rel):
+                continue
             if entry.name.endswith(".yml"):
                 problems.append(Diagnostic(rel, 0, 0, "source files must end in .yaml, not .yml; "
                                                       f"rename it to {entry.name[:-4]}.yaml"))
@@ -99,6 +104,8 @@ def read_tree(root: Path) -> tuple[list[RawFile], list[Diagnostic]]:
                 files.append(RawFile(rel, kind, data))
             except SourceError as exc:
                 problems.append(exc.diagnostic)
+    if only is not None:
+        return files, problems
     if not any(f.kind == KIND_DOCUMENT for f in files) and not problems:
         problems.append(Diagnostic(POLICY_DIR + "/", 0, 0,
                                    "no policy documents found; add at least one policy/<document>.yaml"))
