@@ -46,12 +46,6 @@
     return pagefind;
   }
 
-  // A clause's heading carries the clause's id; a redline's heading its own ('#weapons.design--title'),
-  // which leads to the clause's change ('#weapons.design')
-  function clauseUrl(url) {
-    return url.replace(/--title$/, "");
-  }
-
   // Pagefind's excerpt marks the matched words with <mark>; keep exactly that, as text.
   function excerpt(html) {
     var p = document.createElement("p");
@@ -71,7 +65,7 @@
   function item(title, url, text) {
     var li = document.createElement("li");
     var a = document.createElement("a");
-    a.href = clauseUrl(url);
+    a.href = url;  // a clause's heading carries the clause's own id: Pagefind's sub-result is the clause
     a.textContent = title;
     li.appendChild(a);
     if (text) { li.appendChild(excerpt(text)); }
