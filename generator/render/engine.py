@@ -131,9 +131,10 @@ def _environment(autoescape: bool) -> jinja2.Environment:
 
     @jinja2.pass_context
     def markdown_filter(ctx, text: str, page):
+        """HTML without the renderer's final line break: the template places the lines."""
         links: Links = ctx["links"]
         root = ctx.get("root", "../")
-        return markupsafe.Markup(md.to_html(text, lambda anchor: links.href(anchor, page, root)))
+        return markupsafe.Markup(md.to_html(text, lambda anchor: links.href(anchor, page, root)).rstrip("\n"))
 
     @jinja2.pass_context
     def md_links(ctx, text: str, page):
